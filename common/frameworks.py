@@ -1,0 +1,252 @@
+"""The one API the three implementations share, and the registry that hands them out.
+
+    fw = get_framework("torch")                       # "scratch" | "torch" | "keras"
+    net = fw.build("linreg", seed=0, dtype="float64", in_features=1)
+    w = fw.get_weights(net); fw.set_weights(net, w)   # canonical layout (common.canonical)
+    out = fw.predict(net, X)
+    loss, grads = fw.loss_and_grads(net, X, y)        # grads["input"] too with input_grad=True
+    history = fw.train(net, X, y, epochs=3, batch_size=10, lr=0.03, optimizer="sgd", seed=0)
+
+:class:`Framework` checks every argument once, here, and calls the backend's hooks
+(``_build``, ``_get``, ``_set``, ``_predict``, ``_loss_and_grads``, ``_train``,
+``_summary``, ``_save``, ``_load``) with clean arrays.  Nothing here imports torch or
+tensorflow: a backend is imported when it is first asked for, and a missing one
+raises :class:`FrameworkUnavailable` while the other two keep working.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from common import canonical
+from common.specs import MODELS, get_spec, resolve
+from common.validate import check_dtype, check_X, check_y
+
+FRAMEWORKS = ("scratch", "torch", "keras")
+_BACKENDS = {"scratch": "scratch.framework", "torch": "torch_impl.framework", "keras": "keras_impl.framework"}
+_INSTALL = {"torch": "pip install torch==2.13.0", "keras": "pip install tensorflow-cpu keras"}
+
+OPTIMIZER_OPTIONS = {
+    "sgd": {"momentum", "nesterov", "weight_decay"},
+    "adam": {"beta_1", "beta_2", "epsilon", "weight_decay"},
+}
+LR_DECAYS = ("none", "linear", "exponential")
+
+__all__ = ["FRAMEWORKS", "MODELS", "Framework", "FrameworkUnavailable", "Net", "TrainPlan", "get_framework"]
+
+
+class FrameworkUnavailable(ImportError):
+    """A framework's package is not installed; the message says what to install."""
+
+
+@dataclass
+class Net:
+    """A built model: the framework's native object plus what the API needs to check inputs."""
+
+    model: str
+    config: dict[str, Any]
+    dtype: str
+    framework: str
+    native: Any  # scratch.network.Network | torch.nn.Module | keras.Model
+    extra: dict[str, Any] = field(default_factory=dict)  # backend's own bookkeeping
+
+    @property
+    def task(self) -> str:
+        return get_spec(self.model).task
+
+
+@dataclass
+class TrainPlan:
+    """Everything ``train`` needs, checked; the backends read it, never the raw kwargs."""
+
+    epochs: int
+    batch_size: int | None
+    lr: float
+    optimizer: str
+    options: dict[str, Any]
+    seed: int
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    eval_every: int | None = None
+    keep_best: bool = False
+    lr_decay: str = "none"
+    decay_rate: float = 0.0
+    progress: Callable[[dict], None] | None = None
+
+    def lr_at(self, epoch: int) -> float:
+        """Learning rate for 0-based ``epoch``: linear lr·(1 − r·e) (floored at 0) or exponential lr·r^e."""
+        if self.lr_decay == "linear":
+            return self.lr * max(0.0, 1.0 - self.decay_rate * epoch)
+        if self.lr_decay == "exponential":
+            return self.lr * self.decay_rate ** epoch
+        return self.lr
+
+
+_DEFAULT = object()
+
+
+class Framework:
+    name = "?"
+
+    # ------------------------------------------------------------------ public API
+
+    def build(self, model: str, seed: int = 0, dtype: str = "float64", **overrides) -> Net:
+        """A fresh model with this framework's own initialisers, seeded; ``overrides`` change the spec."""
+        config = resolve(model, overrides)
+        dtype = check_dtype(dtype)
+        return self._build(model, config, int(seed), dtype)
+
+    def get_weights(self, net: Net) -> dict[str, np.ndarray]:
+        """Copies of the parameters in the canonical layout."""
+        self._own(net)
+        return {k: np.array(v, copy=True) for k, v in self._get(net).items()}
+
+    def set_weights(self, net: Net, weights: dict) -> None:
+        """Load canonical weights (from any framework); checked against the layout first."""
+        self._own(net)
+        arrays = canonical.check_weights(net.model, net.config, weights)
+        self._set(net, {k: v.astype(net.dtype) for k, v in arrays.items()})
+
+    def predict(self, net: Net, X) -> np.ndarray:
+        """Evaluation-mode outputs: (N, 1) for regression and XOR probabilities, (N, C) logits."""
+        self._own(net)
+        return self._predict(net, check_X(net.model, net.config, X, net.dtype))
+
+    def loss_and_grads(self, net: Net, X, y, input_grad: bool = False) -> tuple[float, dict[str, np.ndarray]]:
+        """Training-mode loss and dL/dparameter in canonical names and layouts (+ ``"input"``)."""
+        self._own(net)
+        X = check_X(net.model, net.config, X, net.dtype)
+        y = check_y(net.model, net.config, y, len(X), net.dtype)
+        loss, grads, dx = self._loss_and_grads(net, X, y)
+        grads = {k: np.asarray(v) for k, v in grads.items()}
+        if input_grad:
+            grads["input"] = np.asarray(dx)
+        return float(loss), grads
+
+    def train(self, net: Net, X, y, epochs: int | None = None, batch_size=_DEFAULT, lr: float | None = None,
+              optimizer: str | None = None, seed: int | None = None, X_val=None, y_val=None,
+              eval_every: int | None = None, keep_best: bool | None = None, lr_decay: str = "none",
+              decay_rate: float = 0.0, progress: Callable[[dict], None] | None = None,
+              **optimizer_options) -> dict[str, Any]:
+        """Train in place; defaults come from the model's spec.
+
+        Returns {"loss": per-step training loss (before each update), "eval": [{"epoch", "loss"}],
+        "best_epoch", "steps_per_epoch", "seconds"}.  ``progress`` gets a dict after every epoch.
+        """
+        self._own(net)
+        plan = self._plan(net, X, y, epochs, batch_size, lr, optimizer, seed, X_val, y_val, eval_every,
+                          keep_best, lr_decay, decay_rate, progress, optimizer_options)
+        X = check_X(net.model, net.config, X, net.dtype)
+        y = check_y(net.model, net.config, y, len(X), net.dtype)
+        start = time.perf_counter()
+        history = self._train(net, X, y, plan)
+        history["seconds"] = time.perf_counter() - start
+        return history
+
+    def summary(self, net: Net) -> list[tuple[str, str, tuple, int]]:
+        """Rows (layer, type, output shape per sample, parameters)."""
+        self._own(net)
+        return self._summary(net)
+
+    def parameter_count(self, net: Net) -> int:
+        return sum(row[3] for row in self.summary(net))
+
+    def save(self, net: Net, path: str) -> None:
+        """Native checkpoint: torch state_dict (.pt), Keras .weights.h5, scratch .npz."""
+        self._own(net)
+        self._save(net, str(path))
+
+    def load(self, net: Net, path: str) -> None:
+        self._own(net)
+        self._load(net, str(path))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _own(self, net) -> None:
+        if not isinstance(net, Net):
+            raise ValueError(f"{self.name}: expected a Net from {self.name}.build(...), got {type(net).__name__}")
+        if net.framework != self.name:
+            raise ValueError(f"{self.name}: this net was built by {net.framework!r}; move weights with "
+                             f"get_weights/set_weights instead")
+
+    def _plan(self, net, X, y, epochs, batch_size, lr, optimizer, seed, X_val, y_val, eval_every, keep_best,
+              lr_decay, decay_rate, progress, options) -> TrainPlan:
+        defaults = get_spec(net.model).training
+        epochs = defaults["epochs"] if epochs is None else epochs
+        batch_size = defaults["batch_size"] if batch_size is _DEFAULT else batch_size
+        lr = defaults["lr"] if lr is None else lr
+        optimizer = defaults["optimizer"] if optimizer is None else optimizer
+        seed = defaults["seed"] if seed is None else seed
+        keep_best = defaults.get("keep_best", False) if keep_best is None else keep_best
+        if eval_every is None and (X_val is not None or keep_best):
+            eval_every = defaults.get("eval_every") or 1
+        where = f"{net.model} ({self.name})"
+        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"{where}: epochs must be a positive integer, got {epochs!r}")
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"{where}: batch_size must be a positive integer or None (full batch), got {batch_size!r}")
+        if not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
+            raise ValueError(f"{where}: learning rate must be a positive number, got {lr!r}")
+        if optimizer not in OPTIMIZER_OPTIONS:
+            raise ValueError(f"{where}: unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZER_OPTIONS)}")
+        unknown = sorted(set(options) - OPTIMIZER_OPTIONS[optimizer])
+        if unknown:
+            raise ValueError(f"{where}: optimizer {optimizer!r} takes no option {', '.join(map(repr, unknown))}; "
+                             f"expected some of {sorted(OPTIMIZER_OPTIONS[optimizer])}")
+        if lr_decay not in LR_DECAYS:
+            raise ValueError(f"{where}: lr_decay must be one of {LR_DECAYS}, got {lr_decay!r}")
+        if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every < 1):
+            raise ValueError(f"{where}: eval_every must be a positive integer, got {eval_every!r}")
+        if (X_val is None) != (y_val is None):
+            raise ValueError(f"{where}: give both X_val and y_val, or neither")
+        if X_val is not None:
+            X_val = check_X(net.model, net.config, X_val, net.dtype)
+            y_val = check_y(net.model, net.config, y_val, len(X_val), net.dtype)
+        return TrainPlan(int(epochs), None if batch_size is None else int(batch_size), float(lr), optimizer,
+                         dict(options), int(seed), X_val, y_val, eval_every, bool(keep_best), lr_decay,
+                         float(decay_rate), progress)
+
+    # hooks a backend implements
+    def _build(self, model, config, seed, dtype): raise NotImplementedError
+    def _get(self, net): raise NotImplementedError
+    def _set(self, net, weights): raise NotImplementedError
+    def _predict(self, net, X): raise NotImplementedError
+    def _loss_and_grads(self, net, X, y): raise NotImplementedError
+    def _train(self, net, X, y, plan): raise NotImplementedError
+    def _summary(self, net): raise NotImplementedError
+    def _save(self, net, path): raise NotImplementedError
+    def _load(self, net, path): raise NotImplementedError
+
+
+_CACHE: dict[str, Framework] = {}
+
+
+def get_framework(name: str) -> Framework:
+    """The framework called ``name``; imports its backend on first use."""
+    if name not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {name!r}; expected one of {', '.join(FRAMEWORKS)}")
+    if name not in _CACHE:
+        try:
+            module = importlib.import_module(_BACKENDS[name])
+        except ImportError as exc:
+            raise FrameworkUnavailable(
+                f"framework {name!r} is not available ({exc}); install it with: {_INSTALL.get(name, 'pip install numpy')}"
+            ) from exc
+        _CACHE[name] = module.FRAMEWORK
+    return _CACHE[name]
+
+
+def available_frameworks() -> dict[str, str | None]:
+    """{name: None if usable, else the reason it is not}."""
+    status = {}
+    for name in FRAMEWORKS:
+        try:
+            get_framework(name)
+            status[name] = None
+        except FrameworkUnavailable as exc:
+            status[name] = str(exc)
+    return status

@@ -1,0 +1,78 @@
+"""Input checks shared by the three frameworks: shapes, dtypes, NaN/inf, label ranges.
+
+Every check raises a ValueError that names the model, the argument, what was
+expected and what was given.  Arrays come back converted, never modified in place.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from common.specs import get_spec
+
+
+def expected_input_shape(name: str, config: dict) -> tuple:
+    """Per-sample input shape; None marks a free axis (the LSTM's sequence length)."""
+    if name == "mnist_cnn":
+        return tuple(config["image_size"])
+    if name == "lstm":
+        return (None, config["in_features"])
+    return (config["in_features"],)
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(N, " + ", ".join("T" if s is None else str(s) for s in shape) + ")"
+
+
+def check_X(name: str, config: dict, X, dtype: str) -> np.ndarray:
+    """X as a ``dtype`` array of shape (N, *per-sample shape), finite, N ≥ 1."""
+    try:
+        arr = np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: input X must be a numeric array, got {type(X).__name__} ({exc})") from None
+    want = expected_input_shape(name, config)
+    ok = arr.ndim == len(want) + 1 and all(w is None or w == s for w, s in zip(want, arr.shape[1:]))
+    if not ok or arr.shape[0] == 0 or (None in want and arr.shape[1] == 0):
+        raise ValueError(f"{name}: input X has shape {arr.shape}, expected {_shape_text(want)} with N ≥ 1")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name}: input X contains {bad} NaN/inf value(s); expected finite numbers")
+    return arr
+
+
+def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
+    """Targets: (N, 1) float for regression/binary (a 1-D (N,) is reshaped); (N,) int labels
+    in [0, num_classes) for classification."""
+    task = get_spec(name).task
+    arr = np.asarray(y)
+    if task == "classification":
+        classes = config["num_classes"]
+        if arr.shape != (n,):
+            raise ValueError(f"{name}: labels y have shape {arr.shape}, expected ({n},) integer class labels")
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                raise ValueError(f"{name}: labels y must be whole numbers 0..{classes - 1}, got non-integer values")
+        elif arr.dtype.kind not in "iu":
+            raise ValueError(f"{name}: labels y must be integers, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+        if arr.min() < 0 or arr.max() >= classes:
+            raise ValueError(f"{name}: labels y must lie in 0..{classes - 1}, got values in {arr.min()}..{arr.max()}")
+        return arr
+    try:
+        arr = np.asarray(y, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: targets y must be numeric, got {type(y).__name__}") from None
+    if arr.shape == (n,):
+        arr = arr.reshape(n, 1)
+    if arr.shape != (n, 1):
+        raise ValueError(f"{name}: targets y have shape {arr.shape}, expected ({n}, 1) or ({n},) to match X")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: targets y contain NaN/inf; expected finite numbers")
+    if task == "binary" and (arr.min() < 0 or arr.max() > 1):
+        raise ValueError(f"{name}: binary targets y must lie in [0, 1], got {arr.min()}..{arr.max()}")
+    return arr
+
+
+def check_dtype(dtype: str) -> str:
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dtype

@@ -1,0 +1,84 @@
+"""The Keras 3 backend of the shared API (common.frameworks); TensorFlow backend by default.
+
+Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
+``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
+have the canonical layout: Dense (in, out), Conv2D (kh, kw, in, out), LSTM (in, 4u) with
+gates i, f, g, o, flatten in (H, W, C) order), ``loss()`` and ``train``.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from common.frameworks import Framework, Net  # noqa: E402
+from keras_impl.training import floatx  # noqa: E402
+
+
+def _module(model: str):
+    return importlib.import_module(f"keras_impl.{model}")
+
+
+class KerasFramework(Framework):
+    name = "keras"
+
+    def _build(self, model, config, seed, dtype):
+        keras.utils.set_random_seed(seed)
+        with floatx(dtype):
+            native = _module(model).build(config, dtype)
+        return Net(model, config, dtype, self.name, native)
+
+    def _variables(self, net) -> dict:
+        return _module(net.model).canonical_variables(net.native)
+
+    def _get(self, net):
+        return {k: v.numpy() for k, v in self._variables(net).items()}
+
+    def _set(self, net, weights):
+        for key, variable in self._variables(net).items():
+            variable.assign(weights[key])
+
+    def _predict(self, net, X):
+        return np.asarray(net.native(X, training=False))
+
+    def _loss_and_grads(self, net, X, y):
+        variables = self._variables(net)
+        with floatx(net.dtype):
+            loss_fn = _module(net.model).loss()
+        x = tf.constant(X)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = loss_fn(y, net.native(x, training=True))
+        grads = tape.gradient(loss, [*variables.values(), x])
+        return float(loss), {k: g.numpy() for k, g in zip(variables, grads[:-1])}, grads[-1].numpy()
+
+    def _train(self, net, X, y, plan):
+        with floatx(net.dtype):
+            return _module(net.model).train(net.native, X, y, plan)
+
+    def _summary(self, net):
+        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
+                for layer in net.native.layers]
+
+    def _save(self, net, path):
+        if not path.endswith(".weights.h5"):
+            raise ValueError(f"Keras checkpoints are .weights.h5 files, got {path!r}")
+        net.native.save_weights(path)
+
+    def _load(self, net, path):
+        if not os.path.exists(path):
+            raise ValueError(f"checkpoint {path!r} does not exist")
+        try:
+            net.native.load_weights(path)
+        except Exception as exc:  # h5py/Keras raise many kinds for a corrupt or mismatched file
+            raise ValueError(f"checkpoint {path!r} is not a readable Keras .weights.h5 for {net.model} "
+                             f"({type(exc).__name__}: {exc})") from None
+
+
+FRAMEWORK = KerasFramework()

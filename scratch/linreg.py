@@ -1,0 +1,33 @@
+"""Linear regression from scratch (NumPy): y = X·w + b, mean squared error, SGD.
+
+Sections, as in torch_impl/linreg.py and keras_impl/linreg.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
+from scratch import trainer
+from scratch.init import INITIALIZERS
+from scratch.layers import Dense
+from scratch.losses import MeanSquaredError
+from scratch.network import Network
+from scratch.optimizers import make_optimizer
+
+__all__ = ["linreg_data", "build", "train"]
+
+
+# ---- model: one Dense unit with no activation; W (F, 1) Glorot-uniform (or zeros), b = 0
+def build(config: dict, seed: int, dtype: str) -> Network:
+    rng = np.random.default_rng(seed)
+    init = INITIALIZERS["glorot_uniform" if config["init"] == "default" else config["init"]]
+    n_in = config["in_features"]
+    layer = Dense("linear", W=init(rng, (n_in, 1), n_in, 1, dtype), b=np.zeros(1, dtype), activation="linear")
+    # ---- loss: mean squared error
+    return Network([layer], MeanSquaredError(), input_shape=(n_in,))
+
+
+# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.03 (common.specs)
+# ---- training: the shared trainer; minibatches of 10 from the shared sampler, or full batch (None)
+def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
+    return trainer.fit(network, make_optimizer(plan), X, y, plan)

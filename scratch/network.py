@@ -1,0 +1,60 @@
+"""Network: layers run forward, the loss gradient run backward, parameters named ``"<layer>.<param>"``."""
+from __future__ import annotations
+
+import numpy as np
+
+from scratch.layers import Layer
+from scratch.losses import Loss
+
+
+class Network:
+    """layers[0] → … → layers[-1] → loss.  ``backward`` returns dL/d(input)."""
+
+    def __init__(self, layers: list[Layer], loss: Loss, input_shape: tuple):
+        self.layers = layers
+        self.loss = loss
+        self.input_shape = tuple(input_shape)  # one sample, for summary()
+
+    def train(self, mode: bool = True) -> "Network":
+        for layer in self.layers:
+            for op in layer.operations:
+                op.training = mode
+        return self
+
+    def eval(self) -> "Network":
+        return self.train(False)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, loss_grad: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            loss_grad = layer.backward(loss_grad)
+        return loss_grad
+
+    def forward_loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.loss.forward(self.forward(x), y)
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict, np.ndarray]:
+        """One forward and backward pass: (loss, {param name: dL/dparam}, dL/dx)."""
+        loss = self.forward_loss(x, y)
+        input_grad = self.backward(self.loss.backward())
+        return loss, self.param_grads(), input_grad
+
+    def params(self) -> dict[str, np.ndarray]:
+        """Live parameter arrays (optimizers update them in place)."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.params.items()}
+
+    def param_grads(self) -> dict[str, np.ndarray]:
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.param_grads.items()}
+
+    def summary(self) -> list[tuple[str, str, tuple, int]]:
+        """Rows (layer name, layer type, output shape per sample, parameter count)."""
+        rows, shape = [], self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            count = sum(int(v.size) for v in layer.params.values())
+            rows.append((layer.name, type(layer).__name__, tuple(shape), count))
+        return rows

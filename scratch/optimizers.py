@@ -1,0 +1,65 @@
+"""Optimizers: ``step(params, grads)`` updates the live parameter arrays in place.
+
+The formulas are written as in the PyTorch documentation (the conventions table in
+the README says where Keras differs and when that matters).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, lr: float):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.lr = lr
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        for name, param in params.items():
+            self._update(param, grads[name], self.state.setdefault(name, {}))
+
+
+class SGD(Optimizer):
+    """w ← w − lr·g;  with momentum μ:  b ← μ b + g,  w ← w − lr·b."""
+
+    def __init__(self, lr: float, momentum: float = 0.0):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def _update(self, param, grad, state):
+        if self.momentum:
+            buf = state.get("momentum")
+            state["momentum"] = buf = grad.copy() if buf is None else self.momentum * buf + grad
+            grad = buf
+        param -= self.lr * grad
+
+
+class Adam(Optimizer):
+    """m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²,
+    w ← w − lr · (m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + ε)      (Kingma & Ba; torch)."""
+
+    def __init__(self, lr: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
+        super().__init__(lr)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def _update(self, param, grad, state):
+        if not state:
+            state.update(t=0, m=np.zeros_like(param), v=np.zeros_like(param))
+        state["t"] += 1
+        t, m, v = state["t"], state["m"], state["v"]
+        m *= self.beta_1
+        m += (1.0 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1.0 - self.beta_2) * grad * grad
+        m_hat = m / (1.0 - self.beta_1**t)
+        v_hat = v / (1.0 - self.beta_2**t)
+        param -= self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(plan) -> Optimizer:
+    """The optimizer a common.frameworks.TrainPlan asks for."""
+    return OPTIMIZERS[plan.optimizer](plan.lr, **plan.options)

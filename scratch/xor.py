@@ -1,0 +1,38 @@
+"""XOR from scratch (NumPy): 2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1.
+
+Sections, as in torch_impl/xor.py and keras_impl/xor.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
+from scratch import trainer
+from scratch.init import INITIALIZERS
+from scratch.layers import Dense
+from scratch.losses import BinaryCrossEntropy
+from scratch.network import Network
+from scratch.optimizers import make_optimizer
+
+__all__ = ["xor_data", "build", "train"]
+
+
+# ---- model: hidden Dense layers with tanh, then one sigmoid unit; weights Glorot-uniform, biases zero
+def build(config: dict, seed: int, dtype: str) -> Network:
+    rng = np.random.default_rng(seed)
+    init = INITIALIZERS["glorot_uniform" if config["init"] == "default" else config["init"]]
+    sizes = (config["in_features"], *config["hidden"], 1)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        last = i == len(sizes) - 1
+        layers.append(Dense("output" if last else f"hidden{i}",
+                            W=init(rng, (n_in, n_out), n_in, n_out, dtype), b=np.zeros(n_out, dtype),
+                            activation="sigmoid" if last else config["activation"]))
+    # ---- loss: binary cross-entropy on the sigmoid probabilities
+    return Network(layers, BinaryCrossEntropy(), input_shape=(config["in_features"],))
+
+
+# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (common.specs)
+# ---- training: the shared trainer over the shared batches (full batch of 4 by default)
+def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
+    return trainer.fit(network, make_optimizer(plan), X, y, plan)

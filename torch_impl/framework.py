@@ -1,0 +1,105 @@
+"""The PyTorch backend of the shared API (common.frameworks).
+
+Each model file ``torch_impl/<model>.py`` provides ``build(config) -> nn.Module``,
+``to_canonical(tensors) -> dict`` (named parameters or their gradients → canonical
+arrays), ``from_canonical(weights) -> state_dict``, ``loss_fn()`` and ``train``.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import torch
+
+from common.frameworks import Framework, Net
+from torch_impl.training import as_tensors
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _module(model: str):
+    return importlib.import_module(f"torch_impl.{model}")
+
+
+class TorchFramework(Framework):
+    name = "torch"
+
+    def _build(self, model, config, seed, dtype):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            native = _module(model).build(config).to(_DTYPES[dtype])
+        return Net(model, config, dtype, self.name, native)
+
+    def _get(self, net):
+        with torch.no_grad():
+            return {k: v.numpy() for k, v in _module(net.model).to_canonical(dict(net.native.named_parameters())).items()}
+
+    def _set(self, net, weights):
+        state = _module(net.model).from_canonical({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
+        net.native.load_state_dict(state, strict=True)
+
+    def _predict(self, net, X):
+        net.native.eval()
+        with torch.no_grad():
+            return net.native(torch.from_numpy(X)).numpy()
+
+    def _loss_and_grads(self, net, X, y):
+        module, model = _module(net.model), net.native
+        model.train()
+        model.zero_grad()
+        X_t, y_t = as_tensors(X, y)
+        X_t = X_t.clone().requires_grad_(True)
+        loss = module.loss_fn()(model(X_t), y_t)
+        loss.backward()
+        grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
+                 for name, p in model.named_parameters()}
+        with torch.no_grad():
+            canonical = {k: v.numpy().copy() for k, v in module.to_canonical(grads).items()}
+        return loss.item(), canonical, X_t.grad.numpy()
+
+    def _train(self, net, X, y, plan):
+        return _module(net.model).train(net.native, X, y, plan)
+
+    def _summary(self, net):
+        rows, x = [], None
+        config = net.config
+        from common.validate import expected_input_shape
+        shape = tuple(7 if s is None else s for s in expected_input_shape(net.model, config))
+        x = torch.zeros((1, *shape), dtype=_DTYPES[net.dtype])
+        outputs = {}
+        hooks = [child.register_forward_hook(lambda m, i, o, n=name: outputs.__setitem__(n, tuple(o[0].shape[1:]) if isinstance(o, tuple) else tuple(o.shape[1:])))
+                 for name, child in net.native.named_children()]
+        net.native.eval()
+        with torch.no_grad():
+            net.native(x)
+        for h in hooks:
+            h.remove()
+        for name, child in net.native.named_children():
+            rows.append((name, type(child).__name__, outputs.get(name, ()),
+                         sum(p.numel() for p in child.parameters() if p.requires_grad)))
+        return rows
+
+    def _save(self, net, path):
+        torch.save(net.native.state_dict(), path)
+
+    def _load(self, net, path):
+        try:
+            state = torch.load(path, weights_only=True, map_location="cpu")
+        except FileNotFoundError:
+            raise ValueError(f"checkpoint {path!r} does not exist") from None
+        except Exception as exc:  # torch raises many kinds for a corrupt file
+            raise ValueError(f"checkpoint {path!r} is not a readable torch state_dict ({type(exc).__name__}: {exc})") from None
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise ValueError(f"checkpoint {path!r} does not hold a state_dict of tensors")
+        expected = net.native.state_dict()
+        if set(state) != set(expected):
+            raise ValueError(f"checkpoint {path!r}: state_dict keys {sorted(state)} do not match "
+                             f"{net.model}'s {sorted(expected)}")
+        for key, value in state.items():
+            if tuple(value.shape) != tuple(expected[key].shape):
+                raise ValueError(f"checkpoint {path!r}: {key!r} has shape {tuple(value.shape)}, "
+                                 f"expected {tuple(expected[key].shape)}")
+        net.native.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+
+
+FRAMEWORK = TorchFramework()

@@ -1,0 +1,56 @@
+"""Linear regression in PyTorch: y = X·w + b, mean squared error, SGD.
+
+Sections, as in scratch/linreg.py and keras_impl/linreg.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical
+
+__all__ = ["linreg_data", "LinearRegression", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+
+
+# ---- model
+class LinearRegression(nn.Module):
+    """x (N, F) → x Wᵀ + b → (N, 1)."""
+
+    def __init__(self, in_features: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
+def build(config: dict) -> LinearRegression:
+    model = LinearRegression(config["in_features"])
+    if config["init"] == "zeros":
+        nn.init.zeros_(model.linear.weight)
+        nn.init.zeros_(model.linear.bias)
+    elif config["init"] != "default":
+        raise ValueError(f"linreg: init {config['init']!r} is not offered; expected 'default' or 'zeros'")
+    return model
+
+
+# canonical layout: linear.W (F, 1) = linear.weight.T, linear.b (1,) = linear.bias
+def to_canonical(tensors: dict) -> dict:
+    return linear_to_canonical(tensors, "linear", "linear")
+
+
+def from_canonical(weights: dict) -> dict:
+    return linear_from_canonical(weights, "linear", "linear")
+
+
+# ---- loss: mean squared error
+def loss_fn() -> nn.Module:
+    return nn.MSELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.03) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+def train(model: LinearRegression, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)

@@ -1,0 +1,62 @@
+"""XOR in PyTorch: 2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1.
+
+Sections, as in scratch/xor.py and keras_impl/xor.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+
+__all__ = ["xor_data", "XORNet", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+
+
+# ---- model
+class XORNet(nn.Module):
+    """x (N, 2) → Linear → tanh → … → Linear → sigmoid → p (N, 1)."""
+
+    def __init__(self, in_features: int, hidden: tuple[int, ...], activation: str):
+        super().__init__()
+        sizes = (in_features, *hidden)
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activation = {"tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "relu": nn.ReLU()}[activation]
+        self.output = nn.Linear(sizes[-1], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden:
+            x = self.activation(layer(x))
+        return torch.sigmoid(self.output(x))
+
+
+def build(config: dict) -> XORNet:
+    """torch's own initialisation (kaiming-uniform a=√5); parity copies canonical weights in."""
+    if config["init"] != "default":
+        raise ValueError(f"xor: init {config['init']!r} is not offered; expected 'default'")
+    return XORNet(config["in_features"], config["hidden"], config["activation"])
+
+
+# canonical layout: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
+    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
+    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
+                 linear_from_canonical(weights, "output", "output"))
+
+
+# ---- loss: binary cross-entropy on probabilities (torch clamps log at −100)
+def loss_fn() -> nn.Module:
+    return nn.BCELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+def train(model: XORNet, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
