@@ -63,7 +63,7 @@ SPECS: dict[str, ModelSpec] = {
         name="lstm",
         task="classification",
         description="28 rows × 28 pixels → LSTM 64 → dense 10 on the last state, softmax cross-entropy, Adam",
-        arch=dict(in_features=28, units=64, num_classes=10, return_sequences=False),
+        arch=dict(in_features=28, units=64, num_classes=10),
         training=dict(epochs=20, batch_size=128, lr=1e-3, optimizer="adam", seed=0, eval_every=None,
                       full_epochs=10),
         parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(units=8),
