@@ -1,0 +1,211 @@
+"""The parity ladder: the same weights in every framework, then outputs, loss, gradients, one
+optimizer step and a whole training trajectory compared pair by pair, plus scratch's gradients
+against central finite differences.  Used by the tests, ``triptych parity`` and the report.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from common.batching import steps_per_epoch
+from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from common.specs import get_spec, resolve
+from common.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_ADAM_EPSILON, RUNGS, TOLERANCES
+from common.validate import check_dtype, expected_input_shape
+
+
+@dataclass
+class RungResult:
+    model: str
+    dtype: str
+    rung: int
+    rung_name: str
+    pair: str  # "scratch↔torch", … or "scratch↔FD"
+    value: float  # max abs difference (or max relative where ``relative``)
+    tolerance: float | None
+    relative: bool
+    passed: bool | None  # None: reported only
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- measures
+
+
+def max_abs(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if np.size(a) else 0.0
+
+
+def max_rel(a, b) -> float:
+    """max|a − b| / max(max|a|, max|b|): one relative figure for a whole array."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return max_abs(a, b) / scale if scale > 0 else max_abs(a, b)
+
+
+def worst(a: dict, b: dict, measure) -> tuple[float, str]:
+    """Largest difference over the arrays two dicts share, and the key where it occurs."""
+    values = {k: measure(a[k], b[k]) for k in a}
+    key = max(values, key=values.get)
+    return values[key], key
+
+
+# ---------------------------------------------------------------- the problem
+
+
+def parity_problem(model: str, config: dict, n: int, seed: int = 0, seq_len: int | None = None):
+    """A small random problem of the right shapes: X, y as the shared loaders return them."""
+    rng = np.random.default_rng([seed, 1])
+    task = get_spec(model).task
+    shape = tuple(seq_len or 7 if s is None else s for s in expected_input_shape(model, config))
+    if task == "classification":
+        return rng.random((n, *shape)), rng.integers(0, config["num_classes"], n)
+    X = rng.normal(size=(n, *shape))
+    if task == "binary":
+        return X, rng.integers(0, 2, (n, 1)).astype(np.float64)
+    return X, rng.normal(size=(n, 1))
+
+
+def parity_weights(scratch_fw, net, seed: int = 0) -> dict[str, np.ndarray]:
+    """Scratch's initial weights with every bias moved off zero (noise N(0, 0.1²) added)."""
+    rng = np.random.default_rng([seed, 2])
+    weights = scratch_fw.get_weights(net)
+    return {k: v + rng.normal(scale=0.1, size=v.shape).astype(v.dtype) if k.endswith(".b") else v
+            for k, v in weights.items()}
+
+
+# ---------------------------------------------------------------- finite differences
+
+
+def finite_difference_check(fw, net, X, y, entries: int = 12, delta: float = FD_DELTA, seed: int = 0):
+    """Analytic gradients of ``fw`` against (L(a + Δ) − L(a − Δ)) / 2Δ on sampled entries.
+
+    Checks ``entries`` random entries of every parameter and of the input.  Returns
+    {name: max relative error}, relative to the largest analytic gradient of that array.
+    """
+    rng = np.random.default_rng([seed, 3])
+    _, grads = fw.loss_and_grads(net, X, y, input_grad=True)
+    weights = fw.get_weights(net)
+    X = np.array(X, dtype=net.dtype)
+    errors = {}
+
+    def loss_at(w, x):
+        fw.set_weights(net, w)
+        return fw.loss_and_grads(net, x, y)[0]
+
+    for name, grad in grads.items():
+        base = X if name == "input" else weights[name]
+        flat = rng.choice(base.size, size=min(entries, base.size), replace=False)
+        numeric = np.empty(len(flat))
+        for j, index in enumerate(flat):
+            pos = np.unravel_index(index, base.shape)
+            values = []
+            for sign in (1, -1):
+                moved = base.copy()
+                moved[pos] += sign * delta
+                values.append(loss_at(weights, moved) if name == "input" else loss_at({**weights, name: moved}, X))
+            numeric[j] = (values[0] - values[1]) / (2 * delta)
+        analytic = grad.reshape(-1)[flat]
+        scale = max(float(np.max(np.abs(grad))), 1e-12)
+        errors[name] = float(np.max(np.abs(numeric - analytic)) / scale)
+    fw.set_weights(net, weights)
+    return errors
+
+
+# ---------------------------------------------------------------- the ladder
+
+
+def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: dict | None = None,
+               seed: int = 0, rungs=(1, 2, 3, 4, 5, 6)) -> list[RungResult]:
+    """Every rung for every pair of the available ``frameworks`` (default: all three)."""
+    dtype = check_dtype(dtype)
+    spec = get_spec(model)
+    p = spec.parity
+    overrides = {**p.get("overrides", {}), **(overrides or {})}
+    config = resolve(model, overrides)
+    names = [f for f in (frameworks or FRAMEWORKS)]
+    fws = {}
+    for name in names:
+        try:
+            fws[name] = get_framework(name)
+        except FrameworkUnavailable:
+            if frameworks:  # asked for by name: that is an error
+                raise
+    if "scratch" not in fws:
+        raise ValueError("the parity ladder needs the scratch framework (it provides the shared weights)")
+    X, y = parity_problem(model, config, p["n"], seed, p.get("seq_len"))
+    nets = {name: fw.build(model, seed=seed, dtype=dtype, **overrides) for name, fw in fws.items()}
+    w0 = parity_weights(fws["scratch"], nets["scratch"], seed)
+    train_kwargs = dict(lr=p["lr"], optimizer=p["optimizer"], seed=seed)
+    if p["optimizer"] == "adam":
+        train_kwargs["epsilon"] = PARITY_ADAM_EPSILON
+    results: list[RungResult] = []
+
+    def load_w0():
+        for name, fw in fws.items():
+            fw.set_weights(nets[name], w0)
+
+    def add(rung, pair, value, detail=""):
+        tol, rel = TOLERANCES[dtype].get(rung, (None, False))
+        passed = None if tol is None else bool(value <= tol)
+        results.append(RungResult(model, dtype, rung, RUNGS[rung], pair, float(value), tol, rel, passed, detail))
+
+    pairs = list(itertools.combinations(fws, 2))
+    load_w0()
+    if 1 in rungs:
+        outs = {name: fw.predict(nets[name], X) for name, fw in fws.items()}
+        for a, b in pairs:
+            add(1, f"{a}↔{b}", max_abs(outs[a], outs[b]), f"outputs {outs[a].shape}")
+    if 2 in rungs or 3 in rungs:
+        lg = {name: fw.loss_and_grads(nets[name], X, y, input_grad=True) for name, fw in fws.items()}
+        for a, b in pairs:
+            (la, ga), (lb, gb) = lg[a], lg[b]
+            if 2 in rungs:
+                rel = TOLERANCES[dtype][2][1]
+                add(2, f"{a}↔{b}", max_rel(la, lb) if rel else abs(la - lb), f"loss {la:.6g}")
+            if 3 in rungs:
+                value, key = worst(ga, gb, max_rel if TOLERANCES[dtype][3][1] else max_abs)
+                add(3, f"{a}↔{b}", value, f"{len(ga)} arrays incl. input; worst {key}")
+    if 4 in rungs:
+        after = {}
+        for name, fw in fws.items():
+            fw.set_weights(nets[name], w0)
+            fw.train(nets[name], X, y, epochs=1, batch_size=None, **train_kwargs)
+            after[name] = fw.get_weights(nets[name])
+        for a, b in pairs:
+            value, key = worst(after[a], after[b], max_abs)
+            add(4, f"{a}↔{b}", value, f"one full-batch {p['optimizer']} step; worst {key}")
+    if 5 in rungs:
+        steps = p["epochs"] * steps_per_epoch(len(X), p["batch_size"])
+        assert steps >= MIN_TRAJECTORY_STEPS, f"{model}: parity trajectory has only {steps} steps"
+        traj = {}
+        for name, fw in fws.items():
+            fw.set_weights(nets[name], w0)
+            history = fw.train(nets[name], X, y, epochs=p["epochs"], batch_size=p["batch_size"], **train_kwargs)
+            traj[name] = (np.array(history["loss"]), fw.get_weights(nets[name]))
+        for a, b in pairs:
+            loss_diff = max_abs(traj[a][0], traj[b][0])
+            weight_diff, key = worst(traj[a][1], traj[b][1], max_abs)
+            add(5, f"{a}↔{b}", max(loss_diff, weight_diff),
+                f"{steps} steps: losses {loss_diff:.2e}, final weights {weight_diff:.2e} ({key})")
+    if 6 in rungs and 6 in TOLERANCES[dtype]:
+        load_w0()
+        errors = finite_difference_check(fws["scratch"], nets["scratch"], X, y, seed=seed)
+        key = max(errors, key=errors.get)
+        add(6, "scratch↔FD", errors[key], f"{len(errors)} arrays incl. input; worst {key}")
+    return sorted(results, key=lambda r: r.rung)
+
+
+def format_table(results: list[RungResult]) -> str:
+    """Plain-text table: one row per (model, dtype, rung, pair)."""
+    lines = [f"{'model':<10} {'dtype':<8} {'rung':<22} {'pair':<16} {'max diff':>10} {'tolerance':>12}  result"]
+    for r in results:
+        tol = "—" if r.tolerance is None else f"{r.tolerance:.0e}{' rel' if r.relative else ''}"
+        verdict = "reported" if r.passed is None else ("ok" if r.passed else "FAIL")
+        lines.append(f"{r.model:<10} {r.dtype:<8} {r.rung} {r.rung_name:<20} {r.pair:<16} {r.value:>10.2e} "
+                     f"{tol:>12}  {verdict}")
+    return "\n".join(lines)

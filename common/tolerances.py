@@ -1,0 +1,20 @@
+"""The parity ladder's rungs and tolerances (DESIGN.md), in one place.
+
+``TOLERANCES[dtype][rung] = (tolerance, relative)``; a tolerance of None means the
+figure is reported but cannot fail (float32 trajectories drift by design).
+"""
+from __future__ import annotations
+
+RUNGS = {1: "forward", 2: "loss", 3: "gradients", 4: "one step", 5: "trajectory", 6: "finite differences"}
+
+TOLERANCES = {
+    "float64": {1: (1e-12, False), 2: (1e-12, False), 3: (1e-10, False), 4: (1e-12, False), 5: (1e-9, False),
+                6: (1e-6, True)},
+    "float32": {1: (1e-5, False), 2: (1e-6, True), 3: (1e-4, True), 4: (1e-6, False), 5: (None, False)},
+}
+
+MIN_TRAJECTORY_STEPS = 50
+# Keras adds Adam's epsilon outside the bias-corrected root, torch (and scratch) inside; no single
+# constant makes the two formulas equal, so parity runs use a tiny epsilon in all three.
+PARITY_ADAM_EPSILON = 1e-30
+FD_DELTA = 1e-6  # central differences (f(a + Δ) − f(a − Δ)) / 2Δ, float64
