@@ -28,7 +28,7 @@ SPECS: dict[str, ModelSpec] = {
         task="binary",
         description="2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1",
         arch=dict(in_features=2, hidden=(10,), activation="tanh", init="default"),
-        training=dict(epochs=1000, batch_size=None, lr=0.1, optimizer="sgd", seed=0, eval_every=None),
+        training=dict(epochs=200, batch_size=1, lr=0.1, optimizer="sgd", seed=0, eval_every=None),
         parity=dict(n=4, batch_size=None, epochs=60, lr=0.1, optimizer="sgd"),
     ),
     "linreg": ModelSpec(

@@ -105,9 +105,9 @@ def fit(model: keras.Model, loss: keras.losses.Loss, X: np.ndarray, y: np.ndarra
     history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(len(X), plan.batch_size)}
     X_eval, y_eval = (plan.X_val, plan.y_val) if plan.X_val is not None else (X, y)
     model.compile(optimizer=make_optimizer(plan), loss=loss)
-    callbacks = [StepLosses(history),
-                 keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)),
-                 EvaluateEvery(plan, X_eval, y_eval, history)]
+    callbacks = [StepLosses(history), EvaluateEvery(plan, X_eval, y_eval, history)]
+    if plan.lr_decay != "none":
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)))
     model.fit(SharedBatches(X, y, plan.batch_size, plan.seed), epochs=plan.epochs, shuffle=False,
               verbose=0, callbacks=callbacks)
     return history

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from common.frameworks import Framework, Net
+from common.validate import expected_input_shape
 from torch_impl.training import as_tensors
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -61,22 +62,24 @@ class TorchFramework(Framework):
         return _module(net.model).train(net.native, X, y, plan)
 
     def _summary(self, net):
-        rows, x = [], None
-        config = net.config
-        from common.validate import expected_input_shape
-        shape = tuple(7 if s is None else s for s in expected_input_shape(net.model, config))
-        x = torch.zeros((1, *shape), dtype=_DTYPES[net.dtype])
-        outputs = {}
-        hooks = [child.register_forward_hook(lambda m, i, o, n=name: outputs.__setitem__(n, tuple(o[0].shape[1:]) if isinstance(o, tuple) else tuple(o.shape[1:])))
-                 for name, child in net.native.named_children()]
+        """One row per leaf module, in call order, with its output shape per sample."""
+        shape = tuple(7 if s is None else s for s in expected_input_shape(net.model, net.config))
+        leaves = [(n, m) for n, m in net.native.named_modules() if n and not list(m.children())]
+        rows = []
+
+        def record(name, module, _inputs, output):
+            out = output[0] if isinstance(output, tuple) else output
+            count = sum(p.numel() for p in module.parameters() if p.requires_grad)
+            rows.append((name, type(module).__name__, tuple(out.shape[1:]), count))
+
+        hooks = [m.register_forward_hook(lambda m, i, o, n=n: record(n, m, i, o)) for n, m in leaves]
         net.native.eval()
-        with torch.no_grad():
-            net.native(x)
-        for h in hooks:
-            h.remove()
-        for name, child in net.native.named_children():
-            rows.append((name, type(child).__name__, outputs.get(name, ()),
-                         sum(p.numel() for p in child.parameters() if p.requires_grad)))
+        try:
+            with torch.no_grad():
+                net.native(torch.zeros((1, *shape), dtype=_DTYPES[net.dtype]))
+        finally:
+            for hook in hooks:
+                hook.remove()
         return rows
 
     def _save(self, net, path):
