@@ -1,0 +1,79 @@
+"""The `triptych` command line: help, train (incl. from a CSV), summary, parity exit codes, clean errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from common.cli import main
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "common.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("train", "summary", "parity", "convert", "bench", "report"):
+        assert command in out.stdout
+
+
+def test_train_linreg_from_csv_in_every_framework(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 1))
+    y = 3.0 * X[:, 0] - 1.0 + rng.normal(scale=0.01, size=300)
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "\n".join(f"{a:.6f},{b:.6f}" for a, b in zip(X[:, 0], y)))
+    assert main(["train", "linreg", "--data", str(path), "--epochs", "5", "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    assert "CSV" in out and "300 rows × 1 features" in out
+    for name in ("scratch", "torch", "keras"):
+        line = next(l for l in out.splitlines() if l.startswith(f"[{name}] w ="))
+        w = float(line.split("[")[2].split("]")[0])
+        b = float(line.split("b =")[1])
+        assert abs(w - 3.0) < 0.01 and abs(b + 1.0) < 0.01, line
+
+
+def test_train_xor_prints_progress_and_metrics(capsys):
+    assert main(["train", "xor", "--framework", "scratch"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch  200/200" in out and "accuracy 1.0000" in out
+
+
+def test_summary_shows_41_parameters(capsys):
+    assert main(["summary", "xor"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" 41\n") == 3 and "| `hidden1.W` | (2, 10) |" in out
+
+
+def test_parity_json_and_exit_codes(capsys, monkeypatch):
+    assert main(["parity", "linreg", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["rung"] for r in rows} == {1, 2, 3, 4, 5, 6} and all(r["passed"] for r in rows)
+
+    from torch_impl import linreg as torch_linreg  # a wrong torch loss must turn the exit code non-zero
+    monkeypatch.setattr(torch_linreg, "loss_fn", lambda: torch_linreg.nn.L1Loss())
+    assert main(["parity", "linreg", "--frameworks", "scratch", "torch"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "linreg", "--data", "/nonexistent.csv"], "cannot read CSV"),
+    (["parity", "resnet"], "unknown model 'resnet'"),
+    (["train", "xor", "--lr", "-1"], "learning rate must be a positive number"),
+    (["summary", "xor", "--set", "hiden=3"], "has no option 'hiden'"),
+])
+def test_errors_exit_2_with_one_clear_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("triptych: error:") and message in err
+
+
+def test_csv_with_bad_rows(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("1,2\n3,oops\n")
+    assert main(["train", "linreg", "--data", str(path)]) == 2
+    assert "row 2 is not all numbers" in capsys.readouterr().err
+    path.write_text("1,2\n3,nan\n")
+    assert main(["train", "linreg", "--data", str(path)]) == 2
+    assert "NaN/inf" in capsys.readouterr().err
