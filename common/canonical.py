@@ -12,8 +12,8 @@ import numpy as np
 Layout = dict[str, tuple[tuple[int, ...], str]]
 
 
-def _dense(layout: Layout, name: str, n_in: int, n_out: int, what: str) -> None:
-    layout[f"{name}.W"] = ((n_in, n_out), f"{what} kernel (in, out)")
+def _dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str = "") -> None:
+    layout[f"{name}.W"] = ((n_in, n_out), f"{what} kernel (in, out){rows}")
     layout[f"{name}.b"] = ((n_out,), f"{what} bias")
 
 
@@ -26,7 +26,7 @@ def layout(name: str, config: dict) -> Layout:
     """Ordered {parameter name: (shape, meaning)} of model ``name`` built with ``config``."""
     out: Layout = {}
     if name == "linreg":
-        _dense(out, "linear", config["in_features"], 1, "weights w as a column / intercept b")
+        _dense(out, "linear", config["in_features"], 1, "linear")
     elif name in ("xor", "house_mlp"):
         sizes = (config["in_features"], *config["hidden"])
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -39,13 +39,13 @@ def layout(name: str, config: dict) -> Layout:
         out["conv2.W"] = ((k, k, f1, f2), "second convolution kernel (kh, kw, in, out)")
         out["conv2.b"] = ((f2,), "second convolution bias")
         h, w = (conv_output_size(conv_output_size(s, k, p), k, p) for s in config["image_size"])
-        _dense(out, "output", h * w * f2, config["num_classes"], "classifier; rows in (H, W, C) flatten order,")
+        _dense(out, "output", h * w * f2, config["num_classes"], "classifier", "; rows in (H, W, C) flatten order")
     elif name == "lstm":
         f, u = config["in_features"], config["units"]
         out["lstm.W"] = ((f, 4 * u), "input kernel, gates i, f, g, o along the last axis")
         out["lstm.U"] = ((u, 4 * u), "recurrent kernel, gates i, f, g, o")
         out["lstm.b"] = ((4 * u,), "the one bias, gates i, f, g, o")
-        _dense(out, "output", u, config["num_classes"], "classifier on the last hidden state;")
+        _dense(out, "output", u, config["num_classes"], "classifier on the last hidden state")
     else:
         raise ValueError(f"unknown model {name!r}")
     return out
