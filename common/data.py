@@ -61,3 +61,26 @@ def _is_numeric_row(line: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def boston_data(test_size: float = 0.3, random_state: int = 80718):
+    """Boston housing (506 × 13, shipped in mlxtend): X_train, X_test, y_train (N, 1), y_test.
+
+    The split is scikit-learn's ``train_test_split(test_size=0.3, random_state=80718)`` on the
+    rows in their original order, reproduced with NumPy: p = RandomState(80718).permutation(506),
+    test = p[:⌈0.3·506⌉], train = the rest.  Features are standardised with the training rows'
+    mean and (population) standard deviation only.
+    """
+    from mlxtend.data import boston_housing_data
+
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1 (both splits non-empty), got {test_size}")
+    X, y = boston_housing_data()
+    n_test = int(np.ceil(test_size * len(X)))
+    if n_test >= len(X):
+        raise ValueError(f"test_size {test_size} leaves no training rows out of {len(X)}")
+    order = np.random.RandomState(random_state).permutation(len(X))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = X[train].mean(axis=0), X[train].std(axis=0)
+    scale = lambda rows: (X[rows] - mean) / std  # noqa: E731
+    return scale(train), scale(test), y[train].reshape(-1, 1), y[test].reshape(-1, 1)

@@ -22,13 +22,19 @@ def floatx(dtype: str):
 
 
 def make_optimizer(plan) -> keras.optimizers.Optimizer:
-    """keras.optimizers.SGD / Adam as a common.frameworks.TrainPlan asks (stock optimizers)."""
-    o = plan.options
+    """keras.optimizers.SGD / Adam as a common.frameworks.TrainPlan asks (stock optimizers).
+
+    Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to
+    the variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; the
+    hyperparameters are therefore passed as NumPy scalars of floatx, which Keras keeps exact.
+    """
+    o, real = plan.options, np.dtype(keras.config.floatx()).type
     if plan.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=plan.lr, momentum=o.get("momentum", 0.0),
+        return keras.optimizers.SGD(learning_rate=plan.lr, momentum=real(o.get("momentum", 0.0)),
                                     nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay"))
-    return keras.optimizers.Adam(learning_rate=plan.lr, beta_1=o.get("beta_1", 0.9), beta_2=o.get("beta_2", 0.999),
-                                 epsilon=o.get("epsilon", 1e-7), weight_decay=o.get("weight_decay"))
+    return keras.optimizers.Adam(learning_rate=plan.lr, beta_1=real(o.get("beta_1", 0.9)),
+                                 beta_2=real(o.get("beta_2", 0.999)), epsilon=real(o.get("epsilon", 1e-7)),
+                                 weight_decay=o.get("weight_decay"))
 
 
 class SharedBatches(keras.utils.PyDataset):

@@ -8,7 +8,7 @@ import numpy as np
 
 from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from scratch import trainer
-from scratch.init import INITIALIZERS
+from scratch.init import get_initializer
 from scratch.layers import Dense
 from scratch.losses import MeanSquaredError
 from scratch.network import Network
@@ -20,7 +20,7 @@ __all__ = ["linreg_data", "build", "train"]
 # ---- model: one Dense unit with no activation; W (F, 1) Glorot-uniform (or zeros), b = 0
 def build(config: dict, seed: int, dtype: str) -> Network:
     rng = np.random.default_rng(seed)
-    init = INITIALIZERS["glorot_uniform" if config["init"] == "default" else config["init"]]
+    init = get_initializer(config["init"])
     n_in = config["in_features"]
     layer = Dense("linear", W=init(rng, (n_in, 1), n_in, 1, dtype), b=np.zeros(1, dtype), activation="linear")
     # ---- loss: mean squared error

@@ -1,7 +1,7 @@
 """Optimizers: ``step(params, grads)`` updates the live parameter arrays in place.
 
-The formulas are written as in the PyTorch documentation (the conventions table in
-the README says where Keras differs and when that matters).
+The formulas are PyTorch's (the README's conventions table says where Keras differs):
+weight decay is L2 added to the gradient, g ← g + λw, before anything else.
 """
 from __future__ import annotations
 
@@ -9,38 +9,42 @@ import numpy as np
 
 
 class Optimizer:
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, weight_decay: float = 0.0):
         if not lr > 0:
             raise ValueError(f"learning rate must be positive, got {lr}")
-        self.lr = lr
-        self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.lr, self.weight_decay = lr, weight_decay
+        self.state: dict[str, dict] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         for name, param in params.items():
-            self._update(param, grads[name], self.state.setdefault(name, {}))
+            grad = grads[name] + self.weight_decay * param if self.weight_decay else grads[name]
+            self._update(param, grad, self.state.setdefault(name, {}))
 
 
 class SGD(Optimizer):
-    """w ← w − lr·g;  with momentum μ:  b ← μ b + g,  w ← w − lr·b."""
+    """w ← w − lr·g;  momentum μ: b ← μb + g (b₁ = g), w ← w − lr·b;  Nesterov: w ← w − lr·(g + μb)."""
 
-    def __init__(self, lr: float, momentum: float = 0.0):
-        super().__init__(lr)
-        self.momentum = momentum
+    def __init__(self, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
+        if nesterov and not momentum:
+            raise ValueError("Nesterov momentum needs a momentum > 0")
+        self.momentum, self.nesterov = momentum, nesterov
 
     def _update(self, param, grad, state):
         if self.momentum:
             buf = state.get("momentum")
             state["momentum"] = buf = grad.copy() if buf is None else self.momentum * buf + grad
-            grad = buf
+            grad = grad + self.momentum * buf if self.nesterov else buf
         param -= self.lr * grad
 
 
 class Adam(Optimizer):
     """m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²,
-    w ← w − lr · (m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + ε)      (Kingma & Ba; torch)."""
+    w ← w − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)      (Kingma & Ba; torch)."""
 
-    def __init__(self, lr: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
-        super().__init__(lr)
+    def __init__(self, lr: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def _update(self, param, grad, state):

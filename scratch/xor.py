@@ -8,7 +8,7 @@ import numpy as np
 
 from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from scratch import trainer
-from scratch.init import INITIALIZERS
+from scratch.init import get_initializer
 from scratch.layers import Dense
 from scratch.losses import BinaryCrossEntropy
 from scratch.network import Network
@@ -20,7 +20,7 @@ __all__ = ["xor_data", "build", "train"]
 # ---- model: hidden Dense layers with tanh, then one sigmoid unit; weights Glorot-uniform, biases zero
 def build(config: dict, seed: int, dtype: str) -> Network:
     rng = np.random.default_rng(seed)
-    init = INITIALIZERS["glorot_uniform" if config["init"] == "default" else config["init"]]
+    init = get_initializer(config["init"])
     sizes = (config["in_features"], *config["hidden"], 1)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):

@@ -1,0 +1,47 @@
+"""House-price MLP in Keras 3: 13 → 13 sigmoid → 13 sigmoid → 1, MSE, SGD 0.01.
+
+Sections, as in scratch/house_mlp.py and torch_impl/house_mlp.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import keras
+
+from common.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
+from keras_impl import training
+
+__all__ = ["boston_data", "build", "canonical_variables", "loss", "train"]
+
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
+
+
+# ---- model: Sequential [Dense(13, sigmoid), Dropout] × len(hidden), Dense(1)
+def build(config: dict, dtype: str) -> keras.Model:
+    init = "glorot_uniform" if config["init"] == "default" else config["init"]
+    if init not in INITIALIZERS:
+        raise ValueError(f"unknown init {config['init']!r}; expected one of default, {', '.join(INITIALIZERS)}")
+    model = keras.Sequential(name="house_mlp")
+    model.add(keras.Input(shape=(config["in_features"],), dtype=dtype))
+    for i, units in enumerate(config["hidden"], start=1):
+        model.add(keras.layers.Dense(units, activation=config["activation"], kernel_initializer=init,
+                                     name=f"hidden{i}", dtype=dtype))
+        if config["dropout"]:
+            model.add(keras.layers.Dropout(config["dropout"], name=f"dropout{i}", dtype=dtype))
+    model.add(keras.layers.Dense(1, kernel_initializer=init, name="output", dtype=dtype))
+    return model
+
+
+def canonical_variables(model: keras.Model) -> dict:
+    """Dense kernels are (in, out) like the canonical layout: only the names differ."""
+    return {f"{layer.name}.{key}": variable for layer in model.layers if isinstance(layer, keras.layers.Dense)
+            for key, variable in (("W", layer.kernel), ("b", layer.bias))}
+
+
+# ---- loss: mean squared error
+def loss() -> keras.losses.Loss:
+    return keras.losses.MeanSquaredError()
+
+
+# ---- optimizer: keras.optimizers.SGD(learning_rate=0.01) by default (training.make_optimizer)
+# ---- training: model.compile(optimizer, loss) + model.fit; evaluation every 10 epochs, best weights kept
+def train(model: keras.Model, X, y, plan) -> dict:
+    return training.fit(model, loss(), X, y, plan)

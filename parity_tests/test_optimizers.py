@@ -1,0 +1,116 @@
+"""Optimizer parity with each framework's stock optimizer, and the formulas that differ."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.frameworks import FRAMEWORKS, get_framework
+from common.parity import max_abs, parity_problem, parity_weights, worst
+from common.specs import resolve
+from common.tolerances import PARITY_ADAM_EPSILON
+
+X, Y = parity_problem("house_mlp", resolve("house_mlp"), 64, seed=4)
+
+
+def run(framework: str, epochs: int, dtype: str = "float64", **train):
+    fw = get_framework(framework)
+    scratch = get_framework("scratch")
+    net = fw.build("house_mlp", dtype=dtype)
+    fw.set_weights(net, parity_weights(scratch, scratch.build("house_mlp"), seed=4))
+    history = fw.train(net, X, Y, epochs=epochs, batch_size=8, seed=1, **train)
+    return np.array(history["loss"]), fw.get_weights(net)
+
+
+OPTIMIZERS = {
+    "sgd": dict(optimizer="sgd", lr=0.05),
+    "momentum": dict(optimizer="sgd", lr=0.05, momentum=0.9),
+    "nesterov": dict(optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True),
+    "adam": dict(optimizer="adam", lr=0.01, epsilon=PARITY_ADAM_EPSILON),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_one_step_and_trajectory_match(name):
+    """One step (≤ 1e-12) and 56 steps (≤ 1e-9) with torch.optim / keras.optimizers vs scratch."""
+    one = {f: run(f, 1, **{**OPTIMIZERS[name]})[1] for f in FRAMEWORKS}
+    traj = {f: run(f, 7, **OPTIMIZERS[name]) for f in FRAMEWORKS}
+    for a, b in [("scratch", "torch"), ("scratch", "keras"), ("torch", "keras")]:
+        assert worst(one[a], one[b], max_abs)[0] <= 1e-12, (name, a, b)
+        assert len(traj[a][0]) == 56
+        assert max_abs(traj[a][0], traj[b][0]) <= 1e-9, (name, a, b)
+        assert worst(traj[a][1], traj[b][1], max_abs)[0] <= 1e-9, (name, a, b)
+
+
+def test_adam_epsilon_defaults_and_placement_differ():
+    """torch: ε inside the corrected root (default 1e-8); Keras: ε̂ outside (default 1e-7)."""
+    defaults = {f: run(f, 7, optimizer="adam", lr=0.01) for f in ("torch", "keras")}
+    same_eps = {f: run(f, 7, optimizer="adam", lr=0.01, epsilon=1e-3) for f in ("torch", "keras", "scratch")}
+    tiny = {f: run(f, 7, optimizer="adam", lr=0.01, epsilon=PARITY_ADAM_EPSILON) for f in ("torch", "keras")}
+    assert worst(defaults["torch"][1], defaults["keras"][1], max_abs)[0] > 1e-7
+    assert worst(same_eps["torch"][1], same_eps["keras"][1], max_abs)[0] > 1e-6  # placement alone
+    assert worst(same_eps["torch"][1], same_eps["scratch"][1], max_abs)[0] <= 1e-9  # scratch follows torch
+    assert worst(tiny["torch"][1], tiny["keras"][1], max_abs)[0] <= 1e-9
+
+
+def test_momentum_differs_only_under_a_changing_learning_rate():
+    """Keras v ← μv − lr·g vs torch b ← μb + g: the same at constant lr, not under decay."""
+    decay = dict(optimizer="sgd", lr=0.05, momentum=0.9, lr_decay="exponential", decay_rate=0.5)
+    results = {f: run(f, 7, **decay) for f in FRAMEWORKS}
+    assert worst(results["torch"][1], results["keras"][1], max_abs)[0] > 1e-4
+    assert worst(results["torch"][1], results["scratch"][1], max_abs)[0] <= 1e-9
+    plain = {f: run(f, 7, optimizer="sgd", lr=0.05, lr_decay="exponential", decay_rate=0.5) for f in FRAMEWORKS}
+    for f in ("torch", "keras"):  # without momentum the schedules agree in all three
+        assert worst(plain[f][1], plain["scratch"][1], max_abs)[0] <= 1e-9
+
+
+def test_learning_rate_schedules_apply_the_same_rate_per_epoch():
+    for decay in ("linear", "exponential"):
+        results = {f: run(f, 7, optimizer="sgd", lr=0.05, lr_decay=decay, decay_rate=0.1) for f in FRAMEWORKS}
+        for f in ("torch", "keras"):
+            assert worst(results[f][1], results["scratch"][1], max_abs)[0] <= 1e-9, (decay, f)
+
+
+def test_weight_decay_is_l2_in_torch_and_decoupled_in_keras():
+    import torch
+
+    wd = dict(optimizer="adam", lr=0.01, epsilon=PARITY_ADAM_EPSILON, weight_decay=0.1)
+    results = {f: run(f, 3, **wd) for f in FRAMEWORKS}
+    assert worst(results["torch"][1], results["scratch"][1], max_abs)[0] <= 1e-9  # scratch = torch's L2
+    assert worst(results["torch"][1], results["keras"][1], max_abs)[0] > 1e-4
+    # Keras's decoupled decay is torch's AdamW: w ← w − lr·λ·w, then the Adam step
+    torch_fw, scratch = get_framework("torch"), get_framework("scratch")
+    net = torch_fw.build("house_mlp")
+    torch_fw.set_weights(net, parity_weights(scratch, scratch.build("house_mlp"), seed=4))
+    from common.batching import epoch_batches
+    model = net.native
+    opt = torch.optim.AdamW(model.parameters(), lr=0.01, eps=PARITY_ADAM_EPSILON, weight_decay=0.1)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    for epoch in range(3):
+        for idx in epoch_batches(len(X), 8, 1, epoch):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(Xt[idx]), Yt[idx]).backward()
+            opt.step()
+    assert worst(torch_fw.get_weights(net), results["keras"][1], max_abs)[0] <= 1e-9
+
+
+def test_keras_rounds_python_float_hyperparameters_through_float32():
+    """keras.optimizers.SGD(momentum=0.9) in a float64 model acts with float32(0.9); a float64 scalar is exact.
+    That is why keras_impl.training.make_optimizer passes NumPy scalars of the model's dtype."""
+    import keras
+
+    from keras_impl.training import floatx
+
+    def keras_sgd(momentum):
+        with floatx("float64"):
+            v = keras.Variable(np.array([1.0]), dtype="float64")
+            opt = keras.optimizers.SGD(learning_rate=0.05, momentum=momentum)
+            for g in (0.3, 0.7, -0.2):
+                opt.apply([np.array([g])], [v])
+            return v.numpy()[0]
+
+    w, b = 1.0, None
+    for g in (0.3, 0.7, -0.2):  # torch / scratch formula in float64
+        b = g if b is None else 0.9 * b + g
+        w -= 0.05 * b
+    assert abs(keras_sgd(0.9) - w) > 1e-10
+    assert keras_sgd(np.float64(0.9)) == pytest.approx(w, abs=1e-15)

@@ -1,0 +1,66 @@
+"""House-price MLP in PyTorch: 13 → 13 sigmoid → 13 sigmoid → 1, MSE, SGD 0.01.
+
+Sections, as in scratch/house_mlp.py and keras_impl/house_mlp.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.init import init_linear
+
+__all__ = ["boston_data", "HouseMLP", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+
+_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+# ---- model
+class HouseMLP(nn.Module):
+    """x (N, 13) → [Linear → sigmoid → Dropout] × len(hidden) → Linear → (N, 1)."""
+
+    def __init__(self, in_features: int, hidden: tuple[int, ...], activation: str, dropout: float):
+        super().__init__()
+        sizes = (in_features, *hidden)
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activation = _ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(sizes[-1], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden:
+            x = self.dropout(self.activation(layer(x)))
+        return self.output(x)
+
+
+def build(config: dict) -> HouseMLP:
+    model = HouseMLP(config["in_features"], config["hidden"], config["activation"], config["dropout"])
+    for layer in (*model.hidden, model.output):
+        init_linear(layer, config["init"])
+    return model
+
+
+# canonical layout: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
+    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
+    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
+                 linear_from_canonical(weights, "output", "output"))
+
+
+# ---- loss: mean squared error
+def loss_fn() -> nn.Module:
+    return nn.MSELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.01) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py; evaluation every 10 epochs, best weights kept
+def train(model: HouseMLP, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
