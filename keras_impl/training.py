@@ -26,9 +26,12 @@ def make_optimizer(plan) -> keras.optimizers.Optimizer:
 
     Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to
     the variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; the
-    hyperparameters are therefore passed as NumPy scalars of floatx, which Keras keeps exact.
+    hyperparameters are therefore passed as ``np.float64`` in a float64 model (a ``float`` subclass,
+    which Keras keeps exact and its ``isinstance(momentum, float)`` check accepts) and as plain
+    Python floats in a float32 model, where the float32 rounding is the intended one.
     """
-    o, real = plan.options, np.dtype(keras.config.floatx()).type
+    o = plan.options
+    real = np.float64 if keras.config.floatx() == "float64" else float
     if plan.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=plan.lr, momentum=real(o.get("momentum", 0.0)),
                                     nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay"))
