@@ -32,6 +32,16 @@ def zeros(rng, shape, fan_in, fan_out, dtype):
     return np.zeros(shape, dtype)
 
 
+def orthogonal(rng, shape, fan_in, fan_out, dtype):
+    """A (rows, cols) matrix with orthonormal rows or columns: Q of the QR of a Gaussian matrix,
+    signs fixed by diag(R) (Keras's default for recurrent kernels)."""
+    rows, cols = shape
+    a = rng.normal(size=(max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).astype(dtype)
+
+
 INITIALIZERS = {"glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal, "he_uniform": he_uniform,
                 "he_normal": he_normal, "zeros": zeros}
 DENSE_INITS = ("default", *INITIALIZERS)  # the values of the spec key ``init``

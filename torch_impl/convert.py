@@ -15,3 +15,27 @@ def linear_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
 
 def stack(*parts: dict) -> dict[str, torch.Tensor]:
     return {k: v for part in parts for k, v in part.items()}
+
+
+def conv_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.Conv2d ``weight`` (out, in, kh, kw) → canonical ``name.W`` (kh, kw, in, out); bias as is."""
+    return {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0), f"{name}.b": tensors[f"{torch_name}.bias"]}
+
+
+def conv_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    return {f"{torch_name}.weight": weights[f"{name}.W"].permute(3, 2, 0, 1).contiguous(),
+            f"{torch_name}.bias": weights[f"{name}.b"]}
+
+
+def chw_to_hwc_columns(matrix: torch.Tensor, channels: int) -> torch.Tensor:
+    """Reorder the columns of (out, C·H·W) from torch's flatten order (C, H, W) to (H, W, C).
+
+    Column c·HW + s (s = h·W + w) moves to s·C + c: only C and the product H·W matter."""
+    out = matrix.shape[0]
+    return matrix.reshape(out, channels, -1).transpose(1, 2).reshape(out, -1)
+
+
+def hwc_to_chw_columns(matrix: torch.Tensor, channels: int) -> torch.Tensor:
+    """The inverse of :func:`chw_to_hwc_columns`."""
+    out = matrix.shape[0]
+    return matrix.reshape(out, -1, channels).transpose(1, 2).reshape(out, -1).contiguous()

@@ -1,0 +1,49 @@
+"""MNIST convnet in Keras 3: conv 32@3×3 relu → maxpool 2 → conv 64@3×3 relu → maxpool 2 → flatten →
+dropout 0.5 → dense 10, softmax cross-entropy, Adam — the standard Keras MNIST convnet.  Images NHWC.
+
+Sections, as in scratch/mnist_cnn.py and torch_impl/mnist_cnn.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import keras
+
+from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
+from keras_impl import training
+
+__all__ = ["load_mnist", "build", "canonical_variables", "loss", "train"]
+
+
+# ---- model: Sequential, logits out (the loss applies the softmax); Keras's Glorot-uniform kernels, zero biases
+def build(config: dict, dtype: str) -> keras.Model:
+    k, p, (f1, f2) = config["kernel_size"], config["pool_size"], config["filters"]
+    h, w = config["image_size"]
+    layer = dict(dtype=dtype)
+    return keras.Sequential([
+        keras.Input(shape=(h, w), dtype=dtype),
+        keras.layers.Reshape((h, w, 1), name="reshape", **layer),
+        keras.layers.Conv2D(f1, k, activation="relu", name="conv1", **layer),
+        keras.layers.MaxPooling2D(p, name="pool1", **layer),
+        keras.layers.Conv2D(f2, k, activation="relu", name="conv2", **layer),
+        keras.layers.MaxPooling2D(p, name="pool2", **layer),
+        keras.layers.Flatten(name="flatten", **layer),
+        keras.layers.Dropout(config["dropout"], name="dropout", **layer),
+        keras.layers.Dense(config["num_classes"], name="output", **layer),
+    ], name="mnist_cnn")
+
+
+def canonical_variables(model: keras.Model) -> dict:
+    """Conv2D kernels are (kh, kw, in, out) and Flatten is (H, W, C): already the canonical layout."""
+    return {f"{layer.name}.{key}": variable for layer in model.layers
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+            for key, variable in (("W", layer.kernel), ("b", layer.bias))}
+
+
+# ---- loss: softmax cross-entropy on the logits
+def loss() -> keras.losses.Loss:
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+# ---- optimizer: keras.optimizers.Adam(learning_rate=1e-3) by default (training.make_optimizer)
+# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 128
+def train(model: keras.Model, X, y, plan) -> dict:
+    return training.fit(model, loss(), X, y, plan)

@@ -1,0 +1,50 @@
+"""Accuracy targets from the default seed, in every framework (slow: whole training runs).
+
+Embedded sample (marker ``slow``, run by CI): mnist_cnn ≥ 95 %, lstm ≥ 90 % test accuracy with the
+default epochs.  Full MNIST (marker ``full``, needs the four IDX files in ../shared/mnist or
+$TRIPTYCH_MNIST_DIR): mnist_cnn ≥ 98.5 %, lstm ≥ 97 % with the documented full-data epochs.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from common.experiments import load_experiment, metrics
+from common.frameworks import FRAMEWORKS, get_framework
+from common.specs import SPECS
+from parity_tests.conftest import SHARED_MNIST
+
+SAMPLE_TARGETS = {"mnist_cnn": 0.95, "lstm": 0.90}
+FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97}
+
+
+def _accuracy(model: str, framework: str, data: str, epochs: int) -> float:
+    exp = load_experiment(model, data)
+    fw = get_framework(framework)
+    net = fw.build(model, seed=SPECS[model].training["seed"], dtype="float32")
+    fw.train(net, exp.X_train, exp.y_train, epochs=epochs)
+    return metrics(model, fw.predict(net, exp.X_test), exp.y_test)["accuracy"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("model", SAMPLE_TARGETS)
+def test_sample_accuracy(model, framework):
+    accuracy = _accuracy(model, framework, "sample", SPECS[model].training["epochs"])
+    assert accuracy >= SAMPLE_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
+
+
+def _full_dir() -> str:
+    directory = os.environ.get("TRIPTYCH_MNIST_DIR") or (str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None)
+    if not directory:
+        pytest.skip("full MNIST not found (set TRIPTYCH_MNIST_DIR or provide ../shared/mnist)")
+    return directory
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("model", FULL_TARGETS)
+def test_full_mnist_accuracy(model, framework):
+    accuracy = _accuracy(model, framework, _full_dir(), SPECS[model].training["full_epochs"])
+    assert accuracy >= FULL_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"

@@ -1,0 +1,45 @@
+"""MNIST convnet from scratch (NumPy): conv 32@3×3 relu → maxpool 2 → conv 64@3×3 relu → maxpool 2 →
+flatten → dropout 0.5 → dense 10, softmax cross-entropy, Adam.  Images NHWC, as in Keras.
+
+Sections, as in torch_impl/mnist_cnn.py and keras_impl/mnist_cnn.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from common.canonical import conv_output_size
+from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
+from scratch import trainer
+from scratch.conv import Conv2DLayer, FlattenLayer, MaxPoolLayer, ReshapeLayer
+from scratch.init import glorot_uniform
+from scratch.layers import Dense, DropoutLayer
+from scratch.losses import SoftmaxCrossEntropy
+from scratch.network import Network
+from scratch.optimizers import make_optimizer
+
+__all__ = ["load_mnist", "build", "train"]
+
+
+# ---- model: (N, 28, 28) → add a channel axis → [conv → relu → pool] × 2 → flatten (H, W, C) → dropout → dense
+def build(config: dict, seed: int, dtype: str) -> Network:
+    """Glorot-uniform kernels (fans kh·kw·in and kh·kw·out, as Keras), zero biases."""
+    rng = np.random.default_rng(seed)
+    k, p = config["kernel_size"], config["pool_size"]
+    (h, w), channels = config["image_size"], (1, *config["filters"])
+    layers = [ReshapeLayer("reshape", (h, w, 1))]
+    for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]), start=1):
+        kernel = glorot_uniform(rng, (k, k, c_in, c_out), k * k * c_in, k * k * c_out, dtype)
+        layers += [Conv2DLayer(f"conv{i}", kernel, np.zeros(c_out, dtype), activation="relu"),
+                   MaxPoolLayer(f"pool{i}", p)]
+        h, w = conv_output_size(h, k, p), conv_output_size(w, k, p)
+    n_in, n_out = h * w * channels[-1], config["num_classes"]
+    layers += [FlattenLayer("flatten"), DropoutLayer("dropout", config["dropout"], rng),
+               Dense("output", W=glorot_uniform(rng, (n_in, n_out), n_in, n_out, dtype), b=np.zeros(n_out, dtype))]
+    # ---- loss: softmax cross-entropy on the logits (the network outputs logits)
+    return Network(layers, SoftmaxCrossEntropy(), input_shape=tuple(config["image_size"]))
+
+
+# ---- optimizer: plan.optimizer, by default Adam lr 1e-3 (scratch/optimizers.py)
+# ---- training: the shared trainer over the shared batches of 128
+def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
+    return trainer.fit(network, make_optimizer(plan), X, y, plan)

@@ -1,0 +1,98 @@
+"""The LSTM: one fused matmul for the four gates per step, vectorised over the batch, with full
+backpropagation through time.  Gate order i, f, g, o along the last axis (Keras's and torch's).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scratch.layers import Layer
+from scratch.ops import ParamOperation, sigmoid
+
+
+class LSTM(ParamOperation):
+    """x (N, T, F), W (F, 4u), U (u, 4u), b (4u,) → h (N, T, u) (``return_sequences``) or h_T (N, u).
+
+    With h₀ = c₀ = 0, for t = 1..T:
+        z = x_t W + h_{t−1} U + b = [z_i, z_f, z_g, z_o]
+        i, f, o = σ(z_i), σ(z_f), σ(z_o);  g = tanh z_g
+        c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh c_t
+    Backward, t = T..1, with dh_t (from the output and from step t + 1) and dc_t:
+        do = dh_t ⊙ tanh c_t;  dc_t += dh_t ⊙ o ⊙ (1 − tanh² c_t)
+        di = dc_t ⊙ g;  df = dc_t ⊙ c_{t−1};  dg = dc_t ⊙ i;  dc_{t−1} = dc_t ⊙ f
+        dz = [di·i(1−i), df·f(1−f), dg·(1−g²), do·o(1−o)];  dh_{t−1} = dz Uᵀ
+    and then dW = Σ_t x_tᵀ dz_t,  dU = Σ_t h_{t−1}ᵀ dz_t,  db = Σ_t Σ_n dz_t,  dx_t = dz_t Wᵀ.
+    """
+
+    def __init__(self, W: np.ndarray, U: np.ndarray, b: np.ndarray, return_sequences: bool = False):
+        units = U.shape[0]
+        if W.shape[1] != 4 * units or U.shape != (units, 4 * units) or b.shape != (4 * units,):
+            raise ValueError(f"LSTM weights must be W (F, 4u), U (u, 4u), b (4u,); got {W.shape}, {U.shape}, {b.shape}")
+        super().__init__(W=W, U=U, b=b)
+        self.units, self.return_sequences = units, return_sequences
+
+    def _output(self):
+        x, W, U = self.input, self.params["W"], self.params["U"]
+        if x.ndim != 3 or x.shape[2] != W.shape[0]:
+            raise ValueError(f"LSTM expects input (N, T, {W.shape[0]}), got {x.shape}")
+        n, steps, u = x.shape[0], x.shape[1], self.units
+        # σ(z) = (1 + tanh(z/2)) / 2, so one tanh activates all four gates: halve the σ-gates' columns of
+        # W, U and b once, then a ← tanh(a)·m + k with m = k = ½ on the σ-gates (m = 1, k = 0 on g)
+        half = np.full(4 * u, 0.5, dtype=x.dtype)
+        half[2 * u:3 * u] = 1.0
+        shift = np.where(half == 0.5, 0.5, 0.0).astype(x.dtype)
+        # time-major buffers, so that every step reads and writes contiguous (N, ·) blocks
+        xw = (x.transpose(1, 0, 2) @ (W * half)) + self.params["b"] * half  # every step's input part: (T, N, 4u)
+        U_half = U * half
+        self.gates = np.empty((steps, n, 4 * u), dtype=x.dtype)  # activated i, f, g, o
+        self.c = np.zeros((steps + 1, n, u), dtype=x.dtype)  # c[t + 1] = c_t; c[0] = c₀ = 0
+        self.h = np.zeros((steps + 1, n, u), dtype=x.dtype)
+        self.tanh_c = np.empty((steps, n, u), dtype=x.dtype)
+        for t in range(steps):
+            a = self.gates[t]
+            np.matmul(self.h[t], U_half, out=a)
+            a += xw[t]
+            np.tanh(a, out=a)
+            a *= half
+            a += shift
+            np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
+            self.c[t + 1] += a[:, :u] * a[:, 2 * u:3 * u]  # + i ⊙ g
+            np.tanh(self.c[t + 1], out=self.tanh_c[t])
+            np.multiply(a[:, 3 * u:], self.tanh_c[t], out=self.h[t + 1])  # o ⊙ tanh c_t
+        return self.h[1:].transpose(1, 0, 2).copy() if self.return_sequences else self.h[-1].copy()
+
+    def _input_grad(self, output_grad):
+        steps, n, u = self.gates.shape[0], self.gates.shape[1], self.units
+        a = self.gates
+        i, f, g, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
+        # every factor that does not depend on the incoming gradient, for all steps at once:
+        # dz = [dc, dc, dc, dh] ⊙ [g, c_{t−1}, i, tanh c_t] ⊙ [σ', σ', tanh', σ'] and dc gets dh ⊙ o ⊙ tanh'(c_t)
+        local = np.concatenate([g * i * (1.0 - i), self.c[:-1] * f * (1.0 - f), i * (1.0 - g * g),
+                                self.tanh_c * o * (1.0 - o)], axis=2).reshape(steps, n, 4, u)
+        dc_from_h = o * (1.0 - self.tanh_c * self.tanh_c)
+        dh_out = output_grad.transpose(1, 0, 2) if self.return_sequences else None
+        self.dz = np.empty((steps, n, 4, u), dtype=output_grad.dtype)
+        dh = np.zeros((n, u), dtype=output_grad.dtype) if self.return_sequences else output_grad.copy()
+        dc = np.zeros((n, u), dtype=output_grad.dtype)
+        U_T = np.ascontiguousarray(self.params["U"].T)
+        for t in reversed(range(steps)):
+            if dh_out is not None:
+                dh += dh_out[t]
+            dc += dh * dc_from_h[t]
+            np.multiply(dc[:, None, :], local[t, :, :3], out=self.dz[t, :, :3])
+            np.multiply(dh, local[t, :, 3], out=self.dz[t, :, 3])
+            dc *= f[t]
+            dh = self.dz[t].reshape(n, 4 * u) @ U_T
+        self.dz = self.dz.reshape(steps, n, 4 * u)
+        return (self.dz @ self.params["W"].T).transpose(1, 0, 2)
+
+    def _param_grads(self, output_grad):
+        dz = self.dz.reshape(-1, 4 * self.units)
+        return {"W": self.input.transpose(1, 0, 2).reshape(-1, self.input.shape[2]).T @ dz,
+                "U": self.h[:-1].reshape(-1, self.units).T @ dz,
+                "b": dz.sum(axis=0)}
+
+class LSTMLayer(Layer):
+    """An :class:`LSTM` as a layer: parameters ``<name>.W``, ``<name>.U``, ``<name>.b``."""
+
+    def __init__(self, name: str, W: np.ndarray, U: np.ndarray, b: np.ndarray, return_sequences: bool = False):
+        super().__init__(name, [LSTM(W, U, b, return_sequences)])

@@ -1,0 +1,66 @@
+"""LSTM on MNIST rows in PyTorch: 28 rows × 28 pixels → nn.LSTM 64 → dense 10 on the last hidden state,
+softmax cross-entropy, Adam.
+
+Sections, as in scratch/lstm.py and keras_impl/lstm.py: data → model → loss → optimizer → training.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+
+__all__ = ["load_mnist", "RowLSTM", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+
+
+# ---- model
+class RowLSTM(nn.Module):
+    """x (N, T, 28) → nn.LSTM(batch_first=True) → h_T (N, u) → Linear → logits (N, 10).
+
+    torch's LSTM has two biases, b_ih and b_hh, that always appear as their sum and receive the same
+    gradient; the canonical layout (and Keras) has one.  b_hh is therefore zero and frozen here, so
+    b_ih is the one bias and trains at the same speed as Keras's."""
+
+    def __init__(self, in_features: int, units: int, num_classes: int):
+        super().__init__()
+        self.lstm = nn.LSTM(in_features, units, batch_first=True)
+        nn.init.zeros_(self.lstm.bias_hh_l0)
+        self.lstm.bias_hh_l0.requires_grad_(False)
+        self.output = nn.Linear(units, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h_last, _) = self.lstm(x)
+        return self.output(h_last[-1])
+
+
+def build(config: dict) -> RowLSTM:
+    """torch's own initialisation (uniform ±1/√u); parity copies canonical weights in."""
+    return RowLSTM(config["in_features"], config["units"], config["num_classes"])
+
+
+# canonical layout: lstm.W (F, 4u) = weight_ih_l0.T, lstm.U (u, 4u) = weight_hh_l0.T, lstm.b = b_ih + b_hh
+# (gates i, f, g, o in both); output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    return stack({"lstm.W": tensors["lstm.weight_ih_l0"].T, "lstm.U": tensors["lstm.weight_hh_l0"].T,
+                  "lstm.b": tensors["lstm.bias_ih_l0"] + tensors["lstm.bias_hh_l0"]},
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    return stack({"lstm.weight_ih_l0": weights["lstm.W"].T.contiguous(),
+                  "lstm.weight_hh_l0": weights["lstm.U"].T.contiguous(),
+                  "lstm.bias_ih_l0": weights["lstm.b"], "lstm.bias_hh_l0": torch.zeros_like(weights["lstm.b"])},
+                 linear_from_canonical(weights, "output", "output"))
+
+
+# ---- loss: softmax cross-entropy on the logits
+def loss_fn() -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+# ---- optimizer: torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+def train(model: RowLSTM, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
