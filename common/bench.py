@@ -1,4 +1,5 @@
-"""``triptych bench``: milliseconds per training step at batch 128 in float32, for each framework,
+"""``triptych bench``: milliseconds per training step at the model's default batch size (128 for the
+MNIST models) in float32, for each framework,
 with the ratio to the fastest and the GFLOP/s achieved against NumPy's own float32 matmul rate.
 
 A step is timed as the difference between two ``train`` calls of ``warmup`` and ``warmup + steps``
@@ -16,7 +17,6 @@ from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from common.parity import parity_problem
 from common.specs import get_spec, resolve
 
-BATCH = 128
 SEQ_LEN = 28  # the LSTM reads 28 rows
 
 
@@ -52,19 +52,18 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def time_training_step(fw, net, X, y, steps: int, warmup: int = 2, repeats: int = 3) -> float:
-    """Seconds per training step of ``BATCH`` samples (see the module docstring)."""
+def time_training_step(fw, net, X, y, batch: int, steps: int, warmup: int = 2, repeats: int = 3) -> float:
+    """Seconds per training step of ``batch`` samples (see the module docstring)."""
     def run(n_steps):
-        n = n_steps * BATCH
-        return _timed(lambda: fw.train(net, X[:n], y[:n], epochs=1, batch_size=BATCH, seed=0))
+        n = n_steps * batch
+        return _timed(lambda: fw.train(net, X[:n], y[:n], epochs=1, batch_size=batch, seed=0))
     return max(min(run(warmup + steps) - run(warmup) for _ in range(repeats)) / steps, 1e-9)
 
 
 def time_inference(fw, net, X, repeats: int = 5) -> float:
-    """Seconds per ``predict`` of one batch of ``BATCH`` samples (best of ``repeats``, after one warm-up)."""
-    batch = X[:BATCH]
-    fw.predict(net, batch)
-    return min(_timed(lambda: fw.predict(net, batch)) for _ in range(repeats))
+    """Seconds per ``predict`` of the batch ``X`` (best of ``repeats``, after one warm-up)."""
+    fw.predict(net, X)
+    return min(_timed(lambda: fw.predict(net, X)) for _ in range(repeats))
 
 
 def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) -> list[dict]:
@@ -75,11 +74,12 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) ->
     for model in models:
         config = resolve(model)
         seq_len = SEQ_LEN if model == "lstm" else None
-        X, y = parity_problem(model, config, BATCH * (steps + 2), seed=0, seq_len=seq_len)
+        batch = get_spec(model).training["batch_size"] or 128
+        X, y = parity_problem(model, config, batch * (steps + 2), seed=0, seq_len=seq_len)
         X = X.astype(np.float32)
         if get_spec(model).task != "classification":
             y = y.astype(np.float32)
-        flops = 3 * forward_flops(model, config) * BATCH  # forward + two backward matmuls per layer
+        flops = 3 * forward_flops(model, config) * batch  # forward + two backward matmuls per layer
         start_weights, model_rows = None, []
         for name in frameworks:
             try:
@@ -93,12 +93,12 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) ->
                 start_weights = fw.get_weights(net)
             fw.set_weights(net, start_weights)
             if progress:
-                progress(f"  {model} · {name}: timing {steps} training steps at batch {BATCH}…")
-            step = time_training_step(fw, net, X, y, steps)
-            infer = time_inference(fw, net, X)
-            model_rows.append(dict(model=model, framework=name, ms_per_step=step * 1e3,
-                                   train_samples_per_s=BATCH / step, ms_per_inference_batch=infer * 1e3,
-                                   inference_samples_per_s=BATCH / infer, gflops=flops / step / 1e9,
+                progress(f"  {model} · {name}: timing {steps} training steps at batch {batch}…")
+            step = time_training_step(fw, net, X, y, batch, steps)
+            infer = time_inference(fw, net, X[:batch])
+            model_rows.append(dict(model=model, framework=name, batch=batch, ms_per_step=step * 1e3,
+                                   train_samples_per_s=batch / step, ms_per_inference_batch=infer * 1e3,
+                                   inference_samples_per_s=batch / infer, gflops=flops / step / 1e9,
                                    matmul_gflops=peak))
         fastest = min(r["ms_per_step"] for r in model_rows) if model_rows else 1.0
         fastest_inference = min(r["ms_per_inference_batch"] for r in model_rows) if model_rows else 1.0
@@ -113,11 +113,11 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) ->
 def format_bench(rows: list[dict]) -> str:
     if not rows:
         return "no frameworks to time"
-    lines = [f"float32, batch {BATCH}; NumPy float32 matmul on this machine: {rows[0]['matmul_gflops']:.1f} GFLOP/s",
-             f"{'model':<10} {'framework':<9} {'ms/step':>9} {'× fastest':>10} {'samples/s':>10} "
+    lines = [f"float32; NumPy float32 matmul on this machine: {rows[0]['matmul_gflops']:.1f} GFLOP/s",
+             f"{'model':<10} {'framework':<9} {'batch':>5} {'ms/step':>9} {'× fastest':>10} {'samples/s':>10} "
              f"{'GFLOP/s':>8} {'% matmul':>9} {'ms/predict':>11} {'× fastest':>10}"]
     for r in rows:
-        lines.append(f"{r['model']:<10} {r['framework']:<9} {r['ms_per_step']:>9.1f} {r['ratio_to_fastest']:>10.2f} "
+        lines.append(f"{r['model']:<10} {r['framework']:<9} {r['batch']:>5} {r['ms_per_step']:>9.1f} {r['ratio_to_fastest']:>10.2f} "
                      f"{r['train_samples_per_s']:>10.0f} {r['gflops']:>8.2f} {100 * r['fraction_of_matmul']:>8.1f}% "
                      f"{r['ms_per_inference_batch']:>11.2f} {r['inference_ratio_to_fastest']:>10.2f}")
     return "\n".join(lines)

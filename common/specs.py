@@ -56,7 +56,7 @@ SPECS: dict[str, ModelSpec] = {
         arch=dict(image_size=(28, 28), filters=(32, 64), kernel_size=3, pool_size=2, dropout=0.5,
                   num_classes=10),
         training=dict(epochs=12, batch_size=128, lr=1e-3, optimizer="adam", seed=0, eval_every=None,
-                      full_epochs=12),
+                      full_epochs=5),
         parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(dropout=0.0)),
     ),
     "lstm": ModelSpec(

@@ -90,3 +90,26 @@ def test_net_of_another_framework(scratch, torch_fw):
 def test_wrong_dtype_name(scratch):
     with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
         scratch.build("xor", dtype="float16")
+
+
+def test_bad_images_sequences_and_labels(fw):
+    """MNIST models: images must be (N, 28, 28), sequences (N, T, 28), labels whole numbers 0..9."""
+    cnn, lstm = fw.build("mnist_cnn", filters=(2, 3)), fw.build("lstm", units=3)
+    X, y = np.zeros((2, 28, 28)), np.array([3, 7])
+    before = fw.get_weights(cnn)
+    with pytest.raises(ValueError, match=r"mnist_cnn: input X has shape \(2, 27, 28\), expected \(N, 28, 28\)"):
+        fw.train(cnn, X[:, 1:], y, epochs=1)
+    with pytest.raises(ValueError, match=r"mnist_cnn: input X has shape \(2, 784\)"):
+        fw.predict(cnn, X.reshape(2, -1))
+    with pytest.raises(ValueError, match=r"labels y must lie in 0\.\.9, got values in 3\.\.10"):
+        fw.train(cnn, X, np.array([3, 10]), epochs=1)
+    with pytest.raises(ValueError, match=r"labels y must be whole numbers 0\.\.9"):
+        fw.loss_and_grads(cnn, X, np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match=r"labels y have shape \(2, 1\), expected \(2,\)"):
+        fw.loss_and_grads(cnn, X, y.reshape(2, 1))
+    assert all(np.array_equal(before[k], v) for k, v in fw.get_weights(cnn).items())  # nothing was lost
+    with pytest.raises(ValueError, match=r"lstm: input X has shape \(2, 5, 27\), expected \(N, T, 28\)"):
+        fw.predict(lstm, np.zeros((2, 5, 27)))
+    with pytest.raises(ValueError, match=r"lstm: input X has shape \(2, 0, 28\)"):
+        fw.predict(lstm, np.zeros((2, 0, 28)))
+    assert fw.predict(lstm, np.zeros((2, 5, 28))).shape == (2, 10)  # any sequence length

@@ -77,3 +77,19 @@ def test_csv_with_bad_rows(tmp_path, capsys):
     path.write_text("1,2\n3,nan\n")
     assert main(["train", "linreg", "--data", str(path)]) == 2
     assert "NaN/inf" in capsys.readouterr().err
+
+
+def test_bench_prints_ratios_and_gflops(capsys):
+    """The bench is a command, not a timed test: check only that it reports every column."""
+    from common.bench import forward_flops, run_bench
+    from common.specs import resolve
+
+    assert forward_flops("mnist_cnn", resolve("mnist_cnn")) == 2 * (26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10)
+    assert forward_flops("lstm", resolve("lstm")) == 2 * (28 * (28 + 64) * 256 + 64 * 10)
+    rows = run_bench(["house_mlp"], frameworks=("scratch", "torch"), steps=2, progress=None)
+    assert [r["framework"] for r in rows] == ["scratch", "torch"]
+    assert min(r["ratio_to_fastest"] for r in rows) == 1.0
+    assert all(r["ms_per_step"] > 0 and r["gflops"] > 0 and r["matmul_gflops"] > 0 for r in rows)
+    assert main(["bench", "linreg", "--framework", "scratch", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "GFLOP/s" in out and "× fastest" in out and "linreg" in out
