@@ -2,9 +2,8 @@
 MNIST models) in float32, for each framework,
 with the ratio to the fastest and the GFLOP/s achieved against NumPy's own float32 matmul rate.
 
-A step is timed as the difference between two ``train`` calls of ``warmup`` and ``warmup + steps``
-batches, so what every call pays once (Keras's compile and tracing, torch's optimizer set-up)
-cancels out.  Best of ``repeats``.
+A step is timed inside an ordinary ``train`` call (Keras: compile + fit), epoch by epoch, so the
+figures are what a user's training loop gets, without the one-off cost of the first epoch.
 """
 from __future__ import annotations
 
@@ -52,12 +51,17 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def time_training_step(fw, net, X, y, batch: int, steps: int, warmup: int = 2, repeats: int = 3) -> float:
-    """Seconds per training step of ``batch`` samples (see the module docstring)."""
-    def run(n_steps):
-        n = n_steps * batch
-        return _timed(lambda: fw.train(net, X[:n], y[:n], epochs=1, batch_size=batch, seed=0))
-    return max(min(run(warmup + steps) - run(warmup) for _ in range(repeats)) / steps, 1e-9)
+def time_training_step(fw, net, X, y, batch: int, steps: int, repeats: int = 3) -> float:
+    """Seconds per training step of ``batch`` samples: ``fw.train`` over ``steps`` batches for
+    1 + ``repeats`` epochs, each epoch's end stamped by the progress callback; the first epoch
+    (Keras's tracing, torch's and NumPy's warm-up) is dropped and the fastest later epoch kept."""
+    stamps = []
+    n = steps * batch
+    start = time.perf_counter()
+    fw.train(net, X[:n], y[:n], epochs=1 + repeats, batch_size=batch, seed=0,
+             progress=lambda record: stamps.append(time.perf_counter()))
+    epoch_times = np.diff([start, *stamps])[1:]
+    return float(epoch_times.min()) / steps
 
 
 def time_inference(fw, net, X, repeats: int = 5) -> float:
@@ -66,47 +70,49 @@ def time_inference(fw, net, X, repeats: int = 5) -> float:
     return min(_timed(lambda: fw.predict(net, X)) for _ in range(repeats))
 
 
+def _problem(model: str, steps: int):
+    """Random float32 data for ``steps`` batches of the model's batch size (28-step sequences for the LSTM)."""
+    config = resolve(model)
+    batch = get_spec(model).training["batch_size"] or 128
+    X, y = parity_problem(model, config, batch * steps, seed=0, seq_len=SEQ_LEN if model == "lstm" else None)
+    return config, batch, X.astype(np.float32), y if get_spec(model).task == "classification" else y.astype(np.float32)
+
+
 def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) -> list[dict]:
     """One row per (model, framework): ms per training step and per inference batch, samples/s,
-    ratio to the fastest framework, GFLOP/s and its fraction of the measured matmul rate."""
+    ratio to the fastest framework, GFLOP/s and its fraction of the measured matmul rate.
+
+    Frameworks run one after the other (all models in scratch, then torch, then Keras), because
+    TensorFlow's thread pools keep the cores busy for a while after a Keras run and would slow
+    whatever is timed next."""
     peak = matmul_gflops()
-    rows = []
-    for model in models:
-        config = resolve(model)
-        seq_len = SEQ_LEN if model == "lstm" else None
-        batch = get_spec(model).training["batch_size"] or 128
-        X, y = parity_problem(model, config, batch * (steps + 2), seed=0, seq_len=seq_len)
-        X = X.astype(np.float32)
-        if get_spec(model).task != "classification":
-            y = y.astype(np.float32)
-        flops = 3 * forward_flops(model, config) * batch  # forward + two backward matmuls per layer
-        start_weights, model_rows = None, []
-        for name in frameworks:
-            try:
-                fw = get_framework(name)
-            except FrameworkUnavailable as exc:
-                if progress:
-                    progress(f"  {model} · {name}: skipped ({exc})")
-                continue
+    problems = {model: _problem(model, steps) for model in models}
+    weights, rows = {}, []
+    for name in frameworks:
+        try:
+            fw = get_framework(name)
+        except FrameworkUnavailable as exc:
+            if progress:
+                progress(f"  {name}: skipped ({exc})")
+            continue
+        for model, (config, batch, X, y) in problems.items():
             net = fw.build(model, dtype="float32")
-            if start_weights is None:
-                start_weights = fw.get_weights(net)
-            fw.set_weights(net, start_weights)
+            fw.set_weights(net, weights.setdefault(model, fw.get_weights(net)))  # the same start everywhere
             if progress:
                 progress(f"  {model} · {name}: timing {steps} training steps at batch {batch}…")
             step = time_training_step(fw, net, X, y, batch, steps)
             infer = time_inference(fw, net, X[:batch])
-            model_rows.append(dict(model=model, framework=name, batch=batch, ms_per_step=step * 1e3,
-                                   train_samples_per_s=batch / step, ms_per_inference_batch=infer * 1e3,
-                                   inference_samples_per_s=batch / infer, gflops=flops / step / 1e9,
-                                   matmul_gflops=peak))
-        fastest = min(r["ms_per_step"] for r in model_rows) if model_rows else 1.0
-        fastest_inference = min(r["ms_per_inference_batch"] for r in model_rows) if model_rows else 1.0
-        for row in model_rows:
-            row["ratio_to_fastest"] = row["ms_per_step"] / fastest
-            row["inference_ratio_to_fastest"] = row["ms_per_inference_batch"] / fastest_inference
-            row["fraction_of_matmul"] = row["gflops"] / peak
-        rows += model_rows
+            flops = 3 * forward_flops(model, config) * batch  # forward + two backward matmuls per layer
+            rows.append(dict(model=model, framework=name, batch=batch, ms_per_step=step * 1e3,
+                             train_samples_per_s=batch / step, ms_per_inference_batch=infer * 1e3,
+                             inference_samples_per_s=batch / infer, gflops=flops / step / 1e9,
+                             matmul_gflops=peak, fraction_of_matmul=flops / step / 1e9 / peak))
+    rows.sort(key=lambda r: (list(models).index(r["model"]), FRAMEWORKS.index(r["framework"])))
+    for row in rows:
+        same_model = [r for r in rows if r["model"] == row["model"]]
+        row["ratio_to_fastest"] = row["ms_per_step"] / min(r["ms_per_step"] for r in same_model)
+        row["inference_ratio_to_fastest"] = (row["ms_per_inference_batch"]
+                                             / min(r["ms_per_inference_batch"] for r in same_model))
     return rows
 
 

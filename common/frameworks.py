@@ -35,6 +35,7 @@ OPTIMIZER_OPTIONS = {
     "adam": {"beta_1", "beta_2", "epsilon", "weight_decay"},
 }
 LR_DECAYS = ("none", "linear", "exponential")
+PREDICT_CHUNK = 1000  # predict works through big inputs this many samples at a time (bounded memory)
 
 __all__ = ["FRAMEWORKS", "MODELS", "Framework", "FrameworkUnavailable", "Net", "TrainPlan", "get_framework"]
 
@@ -112,9 +113,11 @@ class Framework:
         self._set(net, {k: v.astype(net.dtype) for k, v in arrays.items()})
 
     def predict(self, net: Net, X) -> np.ndarray:
-        """Evaluation-mode outputs: (N, 1) for regression and XOR probabilities, (N, C) logits."""
+        """Evaluation-mode outputs: (N, 1) for regression and XOR probabilities, (N, C) logits
+        (computed ``PREDICT_CHUNK`` samples at a time)."""
         self._own(net)
-        return self._predict(net, check_X(net.model, net.config, X, net.dtype))
+        X = check_X(net.model, net.config, X, net.dtype)
+        return np.concatenate([self._predict(net, X[i:i + PREDICT_CHUNK]) for i in range(0, len(X), PREDICT_CHUNK)])
 
     def loss_and_grads(self, net: Net, X, y, input_grad: bool = False) -> tuple[float, dict[str, np.ndarray]]:
         """Training-mode loss and dL/dparameter in canonical names and layouts (+ ``"input"``)."""

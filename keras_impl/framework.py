@@ -45,7 +45,9 @@ class KerasFramework(Framework):
             variable.assign(weights[key])
 
     def _predict(self, net, X):
-        return np.asarray(net.native(X, training=False))
+        """``predict_on_batch``: the compiled inference function (an eager call would run the LSTM's
+        time loop step by step in Python)."""
+        return np.asarray(net.native.predict_on_batch(X))
 
     def _loss_and_grads(self, net, X, y):
         variables = self._variables(net)

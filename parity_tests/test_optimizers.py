@@ -94,8 +94,9 @@ def test_weight_decay_is_l2_in_torch_and_decoupled_in_keras():
 
 
 def test_keras_rounds_python_float_hyperparameters_through_float32():
-    """keras.optimizers.SGD(momentum=0.9) in a float64 model acts with float32(0.9); a float64 scalar is exact.
-    That is why keras_impl.training.make_optimizer passes NumPy scalars of the model's dtype."""
+    """keras.optimizers.SGD(momentum=0.9) in a float64 model acts with float32(0.9); an np.float64 scalar
+    is exact, while an np.float32 one is refused (it is no Python float).  That is why
+    keras_impl.training.make_optimizer passes np.float64 in float64 models and plain floats otherwise."""
     import keras
 
     from keras_impl.training import floatx
@@ -114,3 +115,5 @@ def test_keras_rounds_python_float_hyperparameters_through_float32():
         w -= 0.05 * b
     assert abs(keras_sgd(0.9) - w) > 1e-10
     assert keras_sgd(np.float64(0.9)) == pytest.approx(w, abs=1e-15)
+    with pytest.raises(ValueError, match="momentum"):
+        keras.optimizers.SGD(momentum=np.float32(0.9))

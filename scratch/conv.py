@@ -86,33 +86,37 @@ class MaxPool2D(Operation):
 
     x (N, H, W, C) → y (N, ⌊H/p⌋, ⌊W/p⌋, C): trailing rows and columns that do not fill a
     window are dropped (floor), as in both frameworks.  dx: dy routed to the first arg-max of
-    each window, zero elsewhere (and zero for the dropped rows and columns).
+    each window in row-major order (as torch and TensorFlow do), zero elsewhere and on the
+    dropped rows and columns.
     """
 
     def __init__(self, pool: int = 2):
         self.pool = pool
 
-    def _windows(self, x: np.ndarray) -> np.ndarray:
-        """(N, Ho, Wo, C, p·p): each window's p·p values on the last axis."""
+    def _blocks(self, x: np.ndarray) -> np.ndarray:
+        """(N, Ho, p, Wo, p, C): window (i, j) is [:, i, :, j, :, :]; a view when nothing is cropped."""
         p = self.pool
         n, h, w, c = x.shape
-        ho, wo = h // p, w // p
-        return (x[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
-                .transpose(0, 1, 3, 5, 2, 4).reshape(n, ho, wo, c, p * p))
+        return x[:, :h // p * p, :w // p * p].reshape(n, h // p, p, w // p, p, c)
 
     def _output(self):
-        windows = self._windows(self.input)
-        self.argmax = windows.argmax(axis=-1)[..., None]
-        return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+        return self._blocks(self.input).max(axis=(2, 4))
 
     def _input_grad(self, output_grad):
         p = self.pool
-        n, ho, wo, c = output_grad.shape
-        routed = np.zeros((n, ho, wo, c, p * p), dtype=output_grad.dtype)
-        np.put_along_axis(routed, self.argmax, output_grad[..., None], axis=-1)
+        blocks, routed = self._blocks(self.input), np.zeros_like(self._blocks(self.input), dtype=output_grad.dtype)
+        taken = np.zeros(self.output.shape, dtype=bool)
+        for a in range(p):  # p² window offsets, each over the whole batch
+            for b in range(p):
+                hit = blocks[:, :, a, :, b] == self.output
+                hit &= ~taken
+                taken |= hit
+                np.multiply(output_grad, hit, out=routed[:, :, a, :, b])
+        n, ho, _, wo, _, c = routed.shape
+        if routed.shape[1] * p == self.input.shape[1] and routed.shape[3] * p == self.input.shape[2]:
+            return routed.reshape(self.input.shape)
         dx = np.zeros_like(self.input, dtype=output_grad.dtype)
-        dx[:, :ho * p, :wo * p] = (routed.reshape(n, ho, wo, c, p, p).transpose(0, 1, 4, 2, 5, 3)
-                                   .reshape(n, ho * p, wo * p, c))
+        dx[:, :ho * p, :wo * p] = routed.reshape(n, ho * p, wo * p, c)
         return dx
 
 

@@ -1,0 +1,75 @@
+"""``triptych report``: run every model in every framework from identical initial weights, run the
+parity ladders, time training and inference, and write index.html (self-contained), report.md,
+results.csv, results.json and the PNG plots into one folder.
+
+    from reports.generate import main_report, run_report, write_report
+    main_report("triptych-report", quick=True, models=["xor", "linreg"])   # -> exit code 0 | 1
+"""
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from common.frameworks import FRAMEWORKS
+from common.specs import MODELS
+from reports import html_page, markdown_page
+from reports.document import build_document
+from reports.environment import environment
+from reports.plots import write_plots
+from reports.records import all_rows, write_csv, write_json
+from reports.run import ModelReport, Progress, run_model, task_count
+
+TITLE = "Triptych — one model, three frameworks"
+
+
+def run_report(models: list[str], quick: bool = False, data: str | None = "sample",
+               progress: bool = True) -> list[ModelReport]:
+    """Train, time and check every model in ``models``; failures are recorded, never raised."""
+    tracker = Progress(sum(task_count(m, quick) for m in models), progress)
+    return [run_model(model, quick, data, tracker) for model in models]
+
+
+def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: float) -> Path:
+    """Write every file of the report into ``out``; returns the path of index.html."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    plots = {r.model: write_plots(r, out) for r in reports}
+    sections = build_document(reports, plots, env, out, quick)
+    failed = [r.model for r in reports if not r.ok]
+    status = f"FAILED: {', '.join(failed)}" if failed else "everything passed"
+    subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s — {status}."
+    index = out / "index.html"
+    index.write_text(html_page.render(sections, TITLE, subtitle), encoding="utf-8")
+    (out / "report.md").write_text(markdown_page.render(sections, TITLE, subtitle), encoding="utf-8")
+    rows = all_rows(reports)
+    write_csv(rows, out / "results.csv")
+    meta = {"generated": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seconds": seconds,
+            "models": [r.model for r in reports], "ok": not failed}
+    write_json(rows, reports, env, meta, out / "results.json")
+    return index
+
+
+def print_summary(reports: list[ModelReport], index: Path, seconds: float) -> None:
+    """One line per model, its failures, the page to open and the total time."""
+    print("\nreport summary", flush=True)
+    for r in reports:
+        print(f"  {r.model:<10} {'ok' if r.ok else 'FAILED':<7} {len(r.runs)}/{len(FRAMEWORKS)} frameworks trained, "
+              "{}/{} parity checks passed, ".format(*r.parity_counts) + f"{r.seconds:.1f} s")
+        for f in r.failures:
+            print(f"      {f.where}: {f.message}")
+        for p in r.parity_failures:
+            print(f"      parity {p.dtype} rung {p.rung} {p.rung_name} {p.pair}: {p.value:.2e} > {p.tolerance:.0e}")
+    print(f"open {index}\ntotal time {seconds:.1f} s", flush=True)
+
+
+def main_report(out: str | Path = "triptych-report", quick: bool = False, models: list[str] | None = None,
+                data: str | None = "sample", progress: bool = True) -> int:
+    """Run and write the report; 0 when every model ran and every parity check passed, else 1."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start = time.perf_counter()
+    reports = run_report(list(models or MODELS), quick, data, progress)
+    index = write_report(reports, Path(out).resolve(), quick, time.perf_counter() - start)
+    print_summary(reports, index, time.perf_counter() - start)
+    return 0 if all(r.ok for r in reports) else 1

@@ -1,0 +1,58 @@
+"""The report's PNG plots (matplotlib, Agg backend): per-step training loss of the three frameworks
+overlaid, and each framework's distance from scratch's loss over the steps on a log axis."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reports.run import ModelReport  # noqa: E402
+
+STYLES = {"scratch": dict(color="#4c72b0", linewidth=3, alpha=0.5), "torch": dict(color="#dd8452", linestyle="--"),
+          "keras": dict(color="#55a868", linestyle=":")}  # overlapping curves stay visible
+ZERO_FLOOR = 1e-16  # exact agreement is drawn here on the log axis
+
+
+def write_plots(report: ModelReport, out: Path) -> list[Path]:
+    """The PNG files for ``report`` written into ``out`` (none when no framework trained)."""
+    if not report.runs:
+        return []
+    paths = [_loss_curves(report, out / f"{report.model}_loss.png")]
+    if "scratch" in report.runs and len(report.runs) > 1:
+        paths.append(_loss_differences(report, out / f"{report.model}_loss_difference.png"))
+    return paths
+
+
+def _loss_curves(report: ModelReport, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for name, run in report.runs.items():
+        ax.plot(np.arange(1, run.steps + 1), run.losses, label=name, **{"linewidth": 1, **STYLES.get(name, {})})
+    ax.set(title=f"{report.model}: training loss per step ({report.setup['dtype']})", xlabel="step", ylabel="loss")
+    return _save(fig, ax, path)
+
+
+def _loss_differences(report: ModelReport, path: Path) -> Path:
+    reference = np.asarray(report.runs["scratch"].losses)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for name, run in report.runs.items():
+        if name != "scratch":
+            n = min(len(reference), run.steps)
+            diff = np.abs(np.asarray(run.losses[:n]) - reference[:n])
+            ax.semilogy(np.arange(1, n + 1), np.maximum(diff, ZERO_FLOOR), ".", markersize=3,
+                        label=f"|{name} − scratch|", color=STYLES.get(name, {}).get("color"))
+    ax.set(title=f"{report.model}: loss difference from scratch (0 drawn at {ZERO_FLOOR:g})", xlabel="step",
+           ylabel="absolute difference")
+    return _save(fig, ax, path)
+
+
+def _save(fig, ax, path: Path) -> Path:
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,212 @@
+"""Running one model for the report: identical initial weights in every framework, training in
+float32 on the same batches, test metrics, timings and the parity ladder.  Every failure is caught
+and recorded with its traceback, so one broken model or framework never hides the others.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from common.experiments import load_experiment, metrics
+from common.frameworks import FRAMEWORKS, get_framework
+from common.house import house_price_table
+from common.parity import RungResult, run_ladder
+from common.specs import get_spec
+
+TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and float32
+MNIST_MODELS = ("mnist_cnn", "lstm")  # the models that take --data
+QUICK_MNIST_EPOCHS = 2
+INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
+ALL_RUNGS = (1, 2, 3, 4, 5, 6)
+
+
+@dataclass
+class Failure:
+    where: str  # "torch · training", "parity float64", …
+    message: str
+    traceback: str
+
+    @classmethod
+    def from_exception(cls, where: str, exc: BaseException) -> "Failure":
+        return cls(where, f"{type(exc).__name__}: {exc}",
+                   "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
+@dataclass
+class FrameworkRun:
+    """One framework's training run and its figures."""
+
+    framework: str
+    params: int
+    losses: list[float]  # per-step training loss
+    metrics: dict[str, float]  # test metrics (common.experiments.metrics)
+    best_epoch: int | None
+    train_seconds: float
+    train_samples: int  # samples seen in training (rows × epochs)
+    infer_seconds: float  # one predict call on the whole test set
+    infer_samples: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    @property
+    def ms_per_step(self) -> float:
+        return 1000 * self.train_seconds / self.steps
+
+    @property
+    def train_samples_per_s(self) -> float:
+        return self.train_samples / self.train_seconds
+
+    @property
+    def infer_samples_per_s(self) -> float:
+        return self.infer_samples / self.infer_seconds
+
+
+@dataclass
+class ModelReport:
+    """Everything the report shows about one model."""
+
+    model: str
+    setup: dict  # epochs, batch_size, lr, optimizer, seed, dtype of the training runs
+    source: str = ""
+    runs: dict[str, FrameworkRun] = field(default_factory=dict)
+    parity: list[RungResult] = field(default_factory=list)
+    house_study: list[dict] = field(default_factory=list)  # common.house rows (house_mlp, full run only)
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def parity_failures(self) -> list[RungResult]:
+        return [r for r in self.parity if r.passed is False]
+
+    @property
+    def parity_counts(self) -> tuple[int, int]:
+        """(passed, checked): parity figures with a tolerance; float32 trajectories are only reported."""
+        checked = [r for r in self.parity if r.passed is not None]
+        return sum(r.passed for r in checked), len(checked)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.parity_failures
+
+    def ratios_to_fastest(self, run: FrameworkRun) -> tuple[float, float]:
+        """``run``'s training-step time and inference time over the fastest framework's (1.0 = fastest)."""
+        runs = self.runs.values()
+        return (run.ms_per_step / min(r.ms_per_step for r in runs),
+                max(r.infer_samples_per_s for r in runs) / run.infer_samples_per_s)
+
+
+class Progress:
+    """Numbered progress lines: ``[3/15] mnist_cnn · torch: training epoch 2/12``."""
+
+    def __init__(self, total: int, enabled: bool = True):
+        self.total, self.enabled, self.done, self.label = total, enabled, 0, ""
+
+    def start(self, label: str, what: str) -> None:
+        self.done += 1
+        self.label = label
+        self.say(what)
+
+    def skip(self, count: int) -> None:
+        self.done += count
+
+    def say(self, what: str) -> None:
+        if self.enabled:
+            print(f"[{self.done}/{self.total}] {self.label}: {what}", flush=True)
+
+    def epochs(self, epochs: int):
+        """A ``progress`` callback for ``train`` that prints about ten epoch lines."""
+        every = max(1, epochs // 10)
+
+        def show(record: dict) -> None:
+            if record["epoch"] % every == 0 or record["epoch"] in (1, epochs):
+                self.say(f"training epoch {record['epoch']}/{epochs} (loss {record['loss']:.4g})")
+        return show
+
+
+def parity_plan(quick: bool) -> list[tuple[str, tuple[int, ...]]]:
+    """(dtype, rungs) ladders to run: float64 all rungs; float32 rungs 1–3 when quick, else all."""
+    return [("float64", ALL_RUNGS), ("float32", (1, 2, 3) if quick else ALL_RUNGS)]
+
+
+def runs_house_study(model: str, quick: bool) -> bool:
+    return model == "house_mlp" and not quick
+
+
+def task_count(model: str, quick: bool) -> int:
+    """Progress steps for one model: one per framework, per parity ladder, and the house study."""
+    return len(FRAMEWORKS) + len(parity_plan(quick)) + runs_house_study(model, quick)
+
+
+def training_setup(model: str, quick: bool, data: str | None) -> dict:
+    """The spec's training hyperparameters; MNIST epochs capped when quick, full_epochs on full data."""
+    training = get_spec(model).training
+    epochs = training["epochs"]
+    if model in MNIST_MODELS and quick:
+        epochs = min(epochs, QUICK_MNIST_EPOCHS)
+    elif model in MNIST_MODELS and data not in (None, "sample"):
+        epochs = training.get("full_epochs", epochs)
+    return {"epochs": epochs, **{k: training[k] for k in ("batch_size", "lr", "optimizer", "seed")},
+            "dtype": TRAIN_DTYPE}
+
+
+def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> ModelReport:
+    """Train ``model`` in every framework from scratch's initial weights, then run its parity ladders."""
+    start = time.perf_counter()
+    report = ModelReport(model, training_setup(model, quick, data))
+    try:
+        exp = load_experiment(model, data if model in MNIST_MODELS else None, quick=quick, seed=0)
+        report.source = exp.source
+        scratch = get_framework("scratch")
+        weights = scratch.get_weights(scratch.build(model, seed=report.setup["seed"], dtype=TRAIN_DTYPE,
+                                                    **exp.overrides))
+    except Exception as exc:  # noqa: BLE001 — reported on the page
+        report.failures.append(Failure.from_exception("data and initial weights", exc))
+        progress.skip(len(FRAMEWORKS))
+    else:
+        for name in FRAMEWORKS:
+            progress.start(f"{model} · {name}", "building from scratch's initial weights")
+            try:
+                report.runs[name] = train_framework(name, exp, weights, report.setup, progress)
+            except Exception as exc:  # noqa: BLE001
+                report.failures.append(Failure.from_exception(f"{name} · training", exc))
+                progress.say(f"FAILED: {exc}")
+    for dtype, rungs in parity_plan(quick):
+        progress.start(f"{model} · parity {dtype}", f"rungs {', '.join(map(str, rungs))}")
+        try:
+            report.parity += run_ladder(model, dtype, rungs=rungs)
+        except Exception as exc:  # noqa: BLE001
+            report.failures.append(Failure.from_exception(f"parity {dtype}", exc))
+            progress.say(f"FAILED: {exc}")
+    if runs_house_study(model, quick):
+        progress.start(f"{model} · house-price study", "linear, 1 and 2 hidden layers in every framework")
+        try:
+            report.house_study = house_price_table(FRAMEWORKS, seed=report.setup["seed"], progress=progress.enabled)
+        except Exception as exc:  # noqa: BLE001
+            report.failures.append(Failure.from_exception("house-price study", exc))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progress) -> FrameworkRun:
+    """Build in ``name``, load ``weights``, train on the shared batches, then test and time inference."""
+    fw = get_framework(name)
+    net = fw.build(exp.model, seed=setup["seed"], dtype=TRAIN_DTYPE, **exp.overrides)
+    fw.set_weights(net, weights)
+    kwargs = {k: setup[k] for k in ("epochs", "batch_size", "lr", "optimizer", "seed")}
+    if get_spec(exp.model).training.get("eval_every"):
+        kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
+    history = fw.train(net, exp.X_train, exp.y_train, progress=progress.epochs(setup["epochs"]), **kwargs)
+    predictions = fw.predict(net, exp.X_test)  # also the warm-up of the timed calls below
+    infer_seconds = min(_seconds(fw.predict, net, exp.X_test) for _ in range(INFER_REPEATS))
+    return FrameworkRun(name, fw.parameter_count(net), [float(v) for v in history["loss"]],
+                        metrics(exp.model, predictions, exp.y_test), history.get("best_epoch"),
+                        history["seconds"], len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
+
+
+def _seconds(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
