@@ -1,6 +1,6 @@
-"""``triptych bench``: milliseconds per training step at the model's default batch size (128 for the
-MNIST models) in float32, for each framework,
-with the ratio to the fastest and the GFLOP/s achieved against NumPy's own float32 matmul rate.
+"""``triptych bench``: milliseconds per training step in float32 at the model's default batch size
+(128 for the MNIST models), for each framework, with the ratio to the fastest and the GFLOP/s
+achieved against NumPy's own float32 matmul rate on this machine.
 
 A step is timed inside an ordinary ``train`` call (Keras: compile + fit), epoch by epoch, so the
 figures are what a user's training loop gets, without the one-off cost of the first epoch.
@@ -123,7 +123,7 @@ def format_bench(rows: list[dict]) -> str:
              f"{'model':<10} {'framework':<9} {'batch':>5} {'ms/step':>9} {'× fastest':>10} {'samples/s':>10} "
              f"{'GFLOP/s':>8} {'% matmul':>9} {'ms/predict':>11} {'× fastest':>10}"]
     for r in rows:
-        lines.append(f"{r['model']:<10} {r['framework']:<9} {r['batch']:>5} {r['ms_per_step']:>9.1f} {r['ratio_to_fastest']:>10.2f} "
-                     f"{r['train_samples_per_s']:>10.0f} {r['gflops']:>8.2f} {100 * r['fraction_of_matmul']:>8.1f}% "
+        lines.append(f"{r['model']:<10} {r['framework']:<9} {r['batch']:>5} {r['ms_per_step']:>9.1f} "
+                     f"{r['ratio_to_fastest']:>10.2f} {r['train_samples_per_s']:>10.0f} {r['gflops']:>8.2f} {100 * r['fraction_of_matmul']:>8.1f}% "
                      f"{r['ms_per_inference_batch']:>11.2f} {r['inference_ratio_to_fastest']:>10.2f}")
     return "\n".join(lines)

@@ -113,6 +113,9 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
               Text(f"Training: {s['epochs']} epochs, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
                    f"seed {s['seed']}, {s['dtype']}."),
               Text(f"Data: {report.source or 'not loaded'}.")]
+    if get_spec(report.model).arch.get("dropout"):
+        blocks.append(Text("Training uses each framework's own random dropout masks, so these curves agree only "
+                           "statistically; the parity ladder below runs with dropout off and matches step for step."))
     if report.failures:
         blocks.append(Failures(report.failures))
     if report.runs:

@@ -20,7 +20,7 @@ from scratch.optimizers import make_optimizer
 __all__ = ["load_mnist", "build", "train"]
 
 
-# ---- model: (N, 28, 28) → add a channel axis → [conv → relu → pool] × 2 → flatten (H, W, C) → dropout → dense
+# ---- model: (N, 28, 28) → channel axis → [conv → relu → pool] × 2 → flatten (H, W, C) → dropout → dense
 def build(config: dict, seed: int, dtype: str) -> Network:
     """Glorot-uniform kernels (fans kh·kw·in and kh·kw·out, as Keras), zero biases."""
     rng = np.random.default_rng(seed)

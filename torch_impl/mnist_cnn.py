@@ -18,7 +18,8 @@ __all__ = ["load_mnist", "MnistCNN", "build", "to_canonical", "from_canonical", 
 
 # ---- model
 class MnistCNN(nn.Module):
-    """x (N, 28, 28) → (N, 1, 28, 28) → [Conv2d → ReLU → MaxPool2d] × 2 → flatten (C, H, W) → Dropout → Linear → logits (N, 10)."""
+    """x (N, 28, 28) → (N, 1, 28, 28) → [Conv2d → ReLU → MaxPool2d] × 2 → flatten (C, H, W) → Dropout
+    → Linear → logits (N, 10)."""
 
     def __init__(self, image_size=(28, 28), filters=(32, 64), kernel_size=3, pool_size=2, dropout=0.5,
                  num_classes=10):
