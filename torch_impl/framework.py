@@ -59,7 +59,11 @@ class TorchFramework(Framework):
         return loss.item(), canonical, X_t.grad.numpy()
 
     def _train(self, net, X, y, plan):
-        return _module(net.model).train(net.native, X, y, plan)
+        """Dropout masks come from torch's global generator: seeded with ``plan.seed`` inside a fork,
+        so a run is reproducible and the caller's random state is left as it was."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(plan.seed)
+            return _module(net.model).train(net.native, X, y, plan)
 
     def _summary(self, net):
         """One row per leaf module, in call order, with its output shape per sample."""
