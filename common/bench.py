@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 
-from common.canonical import conv_output_size
 from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from common.parity import parity_problem
 from common.specs import get_spec, resolve
@@ -25,7 +24,7 @@ def forward_flops(model: str, config: dict, seq_len: int = SEQ_LEN) -> int:
         k, p, (f1, f2) = config["kernel_size"], config["pool_size"], config["filters"]
         h1, w1 = (s - k + 1 for s in config["image_size"])
         h2, w2 = h1 // p - k + 1, w1 // p - k + 1
-        flat = conv_output_size(h1 // p, k, p) * conv_output_size(w1 // p, k, p) * f2
+        flat = (h2 // p) * (w2 // p) * f2
         macs = h1 * w1 * k * k * f1 + h2 * w2 * k * k * f1 * f2 + flat * config["num_classes"]
     elif model == "lstm":
         u = config["units"]

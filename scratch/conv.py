@@ -24,11 +24,6 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> int:
-    """'valid': ⌊(size − k) / s⌋ + 1;  'same': ⌈size / s⌉."""
-    return (size - kernel) // stride + 1 if padding == "valid" else -(-size // stride)
-
-
 class Conv2D(ParamOperation):
     """y[n, i, j, f] = Σ_{a, b, c} x̃[n, s·i + a, s·j + b, c] · K[a, b, c, f]  (cross-correlation, no bias).
 
@@ -104,7 +99,8 @@ class MaxPool2D(Operation):
 
     def _input_grad(self, output_grad):
         p = self.pool
-        blocks, routed = self._blocks(self.input), np.zeros_like(self._blocks(self.input), dtype=output_grad.dtype)
+        blocks = self._blocks(self.input)
+        routed = np.zeros_like(blocks, dtype=output_grad.dtype)
         taken = np.zeros(self.output.shape, dtype=bool)
         for a in range(p):  # p² window offsets, each over the whole batch
             for b in range(p):
@@ -113,7 +109,7 @@ class MaxPool2D(Operation):
                 taken |= hit
                 np.multiply(output_grad, hit, out=routed[:, :, a, :, b])
         n, ho, _, wo, _, c = routed.shape
-        if routed.shape[1] * p == self.input.shape[1] and routed.shape[3] * p == self.input.shape[2]:
+        if (ho * p, wo * p) == self.input.shape[1:3]:  # nothing was cropped
             return routed.reshape(self.input.shape)
         dx = np.zeros_like(self.input, dtype=output_grad.dtype)
         dx[:, :ho * p, :wo * p] = routed.reshape(n, ho * p, wo * p, c)
