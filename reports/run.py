@@ -8,6 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from common.bench import time_inference
 from common.experiments import load_experiment, metrics
 from common.frameworks import FRAMEWORKS, get_framework
 from common.house import house_price_table
@@ -199,14 +200,9 @@ def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progre
     if get_spec(exp.model).training.get("eval_every"):
         kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
     history = fw.train(net, exp.X_train, exp.y_train, progress=progress.epochs(setup["epochs"]), **kwargs)
-    predictions = fw.predict(net, exp.X_test)  # also the warm-up of the timed calls below
-    infer_seconds = min(_seconds(fw.predict, net, exp.X_test) for _ in range(INFER_REPEATS))
+    predictions = fw.predict(net, exp.X_test)
+    infer_seconds = time_inference(fw, net, exp.X_test, INFER_REPEATS)
     return FrameworkRun(name, fw.parameter_count(net), [float(v) for v in history["loss"]],
                         metrics(exp.model, predictions, exp.y_test), history.get("best_epoch"),
                         history["seconds"], len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
 
-
-def _seconds(fn, *args) -> float:
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start

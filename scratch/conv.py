@@ -147,7 +147,6 @@ class Conv2DLayer(Layer):
         super().__init__(name, [Conv2D(W, stride, padding), BiasAdd(b), ACTIVATIONS[activation]()])
 
 
-
 class MaxPoolLayer(Layer):
     def __init__(self, name: str, pool: int = 2):
         super().__init__(name, [MaxPool2D(pool)])

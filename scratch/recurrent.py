@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch.layers import Layer
-from scratch.ops import ParamOperation, sigmoid
+from scratch.ops import ParamOperation
 
 
 class LSTM(ParamOperation):
@@ -39,7 +39,7 @@ class LSTM(ParamOperation):
         # W, U and b once, then a ← tanh(a)·m + k with m = k = ½ on the σ-gates (m = 1, k = 0 on g)
         half = np.full(4 * u, 0.5, dtype=x.dtype)
         half[2 * u:3 * u] = 1.0
-        shift = np.where(half == 0.5, 0.5, 0.0).astype(x.dtype)
+        shift = 1.0 - half
         # time-major buffers, so that every step reads and writes contiguous (N, ·) blocks
         xw = (x.transpose(1, 0, 2) @ (W * half)) + self.params["b"] * half  # every step's input part: (T, N, 4u)
         U_half = U * half
@@ -90,6 +90,7 @@ class LSTM(ParamOperation):
         return {"W": self.input.transpose(1, 0, 2).reshape(-1, self.input.shape[2]).T @ dz,
                 "U": self.h[:-1].reshape(-1, self.units).T @ dz,
                 "b": dz.sum(axis=0)}
+
 
 class LSTMLayer(Layer):
     """An :class:`LSTM` as a layer: parameters ``<name>.W``, ``<name>.U``, ``<name>.b``."""
