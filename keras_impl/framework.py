@@ -1,4 +1,4 @@
-"""The Keras 3 backend of the shared API (common.frameworks); TensorFlow backend by default.
+"""The Keras 3 backend of the shared API (triptych.frameworks); TensorFlow backend by default.
 
 Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
 ``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
@@ -7,7 +7,6 @@ gates i, f, g, o, flatten in (H, W, C) order), ``loss()`` and ``train``.
 """
 from __future__ import annotations
 
-import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -17,12 +16,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.frameworks import Framework, Net  # noqa: E402
+from triptych.frameworks import Framework, Net
+from triptych.registry import get_spec  # noqa: E402
 from keras_impl.training import floatx  # noqa: E402
 
 
 def _module(model: str):
-    return importlib.import_module(f"keras_impl.{model}")
+    return get_spec(model).module(FRAMEWORK.name)
 
 
 class KerasFramework(Framework):

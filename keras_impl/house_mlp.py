@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import keras
 
-from common.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
+from triptych.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
 from keras_impl import training
 
 __all__ = ["boston_data", "build", "canonical_variables", "loss", "train"]

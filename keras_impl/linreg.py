@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import keras
 
-from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
+from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from keras_impl import training
 
 __all__ = ["linreg_data", "build", "canonical_variables", "loss", "train"]

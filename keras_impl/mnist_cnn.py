@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import keras
 
-from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
+from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from keras_impl import training
 
 __all__ = ["load_mnist", "build", "canonical_variables", "loss", "train"]

@@ -6,7 +6,7 @@ import contextlib
 import keras
 import numpy as np
 
-from common.batching import epoch_batches, steps_per_epoch
+from triptych.batching import epoch_batches, steps_per_epoch
 
 
 @contextlib.contextmanager
@@ -22,7 +22,7 @@ def floatx(dtype: str):
 
 
 def make_optimizer(plan) -> keras.optimizers.Optimizer:
-    """keras.optimizers.SGD / Adam as a common.frameworks.TrainPlan asks (stock optimizers).
+    """keras.optimizers.SGD / Adam as a triptych.frameworks.TrainPlan asks (stock optimizers).
 
     Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to
     the variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; the
@@ -41,7 +41,7 @@ def make_optimizer(plan) -> keras.optimizers.Optimizer:
 
 
 class SharedBatches(keras.utils.PyDataset):
-    """The minibatches of common.batching, epoch by epoch, in order (fit is called with shuffle=False).
+    """The minibatches of triptych.batching, epoch by epoch, in order (fit is called with shuffle=False).
 
     Keras calls ``on_epoch_begin`` before each epoch's first read (and ``on_epoch_end`` also once
     after probing the first batches), so epochs are counted where they begin."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import keras
 
-from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
+from triptych.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from keras_impl import training
 
 __all__ = ["xor_data", "build", "canonical_variables", "loss", "train"]

@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from common.frameworks import get_framework  # noqa: E402
+from triptych.frameworks import get_framework  # noqa: E402
 
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
 
@@ -39,7 +39,7 @@ _LADDERS: dict = {}
 @pytest.fixture(scope="session")
 def ladder():
     """ladder(model, dtype) -> list[RungResult], computed once per session."""
-    from common.parity import run_ladder
+    from triptych.parity import run_ladder
 
     def get(model: str, dtype: str, **kwargs):
         key = (model, dtype, tuple(sorted(kwargs.items())))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.tolerances import FD_DELTA
+from triptych.tolerances import FD_DELTA
 
 
 def operation_fd_errors(op, x: np.ndarray, entries: int = 20, seed: int = 0) -> dict[str, float]:

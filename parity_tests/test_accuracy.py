@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from common.experiments import load_experiment, metrics
-from common.frameworks import FRAMEWORKS, get_framework
-from common.specs import SPECS
+from triptych.experiments import load_experiment, metrics
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.registry import MODELS
 from parity_tests.conftest import SHARED_MNIST
 
 SAMPLE_TARGETS = {"mnist_cnn": 0.95, "lstm": 0.90}
@@ -22,7 +22,7 @@ FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97}
 def _accuracy(model: str, framework: str, data: str, epochs: int) -> float:
     exp = load_experiment(model, data)
     fw = get_framework(framework)
-    net = fw.build(model, seed=SPECS[model].training["seed"], dtype="float32")
+    net = fw.build(model, seed=MODELS[model].training["seed"], dtype="float32")
     history = fw.train(net, exp.X_train, exp.y_train, epochs=epochs)
     accuracy = metrics(model, fw.predict(net, exp.X_test), exp.y_test)["accuracy"]
     print(f"\n{model} · {framework}: {exp.source}; {epochs} epochs in {history['seconds']:.0f} s → "
@@ -34,7 +34,7 @@ def _accuracy(model: str, framework: str, data: str, epochs: int) -> float:
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", SAMPLE_TARGETS)
 def test_sample_accuracy(model, framework):
-    accuracy = _accuracy(model, framework, "sample", SPECS[model].training["epochs"])
+    accuracy = _accuracy(model, framework, "sample", MODELS[model].training["epochs"])
     assert accuracy >= SAMPLE_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
 
 
@@ -49,5 +49,5 @@ def _full_dir() -> str:
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", FULL_TARGETS)
 def test_full_mnist_accuracy(model, framework):
-    accuracy = _accuracy(model, framework, _full_dir(), SPECS[model].training["full_epochs"])
+    accuracy = _accuracy(model, framework, _full_dir(), MODELS[model].training["full_epochs"])
     assert accuracy >= FULL_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.frameworks import get_framework
-from common.data import xor_data
+from triptych.frameworks import get_framework
+from triptych.data import xor_data
 
 
 def test_unknown_model_and_framework():

@@ -6,17 +6,17 @@ import itertools
 import numpy as np
 import pytest
 
-from common.cli import main
-from common.frameworks import get_framework
-from common.parity import parity_weights
-from common.specs import SPECS
+from triptych.cli import main
+from triptych.frameworks import get_framework
+from triptych.parity import parity_weights
+from triptych.registry import MODELS
 
 EXT = {"scratch": "npz", "torch": "pt", "keras": "weights.h5"}
 
 
 @pytest.mark.parametrize("model", ["xor", "linreg", "house_mlp", "mnist_cnn", "lstm"])
 def test_convert_between_every_pair_is_exact(tmp_path, model, capsys):
-    overrides = SPECS[model].parity.get("overrides", {})
+    overrides = MODELS[model].parity.get("overrides", {})
     sets = [f"--set={k}={v}" for k, v in overrides.items()]
     scratch = get_framework("scratch")
     weights = parity_weights(scratch, scratch.build(model, **overrides), seed=9)

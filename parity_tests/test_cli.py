@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from common.cli import main
+from triptych.cli import main
 
 
 def test_help_lists_the_commands():
-    out = subprocess.run([sys.executable, "-m", "common.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "triptych.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     for command in ("train", "summary", "parity", "convert", "bench", "report"):
         assert command in out.stdout
@@ -81,8 +81,8 @@ def test_csv_with_bad_rows(tmp_path, capsys):
 
 def test_bench_prints_ratios_and_gflops(capsys):
     """The bench is a command, not a timed test: check only that it reports every column."""
-    from common.bench import forward_flops, run_bench
-    from common.specs import resolve
+    from triptych.bench import forward_flops, run_bench
+    from triptych.registry import resolve
 
     assert forward_flops("mnist_cnn", resolve("mnist_cnn")) == 2 * (26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10)
     assert forward_flops("lstm", resolve("lstm")) == 2 * (28 * (28 + 64) * 256 + 64 * 10)

@@ -11,7 +11,7 @@ import tensorflow as tf
 import torch
 import torch.nn.functional as F
 
-from common.parity import max_abs
+from triptych.parity import max_abs
 from parity_tests.helpers import operation_fd_errors
 from scratch.conv import Conv2D, Flatten, MaxPool2D, same_padding
 from torch_impl.convert import chw_to_hwc_columns

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.frameworks import FRAMEWORKS, get_framework
-from common.parity import max_abs
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.parity import max_abs
 from scratch.ops import Dropout
 
 

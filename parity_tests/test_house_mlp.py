@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.data import boston_data
-from common.house import house_price_table
+from triptych.data import boston_data
+from triptych.studies.house import house_price_table
 
 
 def test_split_is_sklearns_and_standardised_on_training_rows():

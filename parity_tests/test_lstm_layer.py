@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 import torch
 
-from common.frameworks import get_framework
-from common.parity import max_abs, parity_problem, parity_weights
-from common.specs import resolve
+from triptych.frameworks import get_framework
+from triptych.parity import max_abs, parity_problem, parity_weights
+from triptych.registry import resolve
 from parity_tests.helpers import operation_fd_errors
 from scratch.recurrent import LSTM
 

@@ -22,8 +22,8 @@ def run_without(blocked: set, body: str) -> subprocess.CompletedProcess:
 
 def test_without_tensorflow_scratch_and_torch_still_work():
     out = run_without({"tensorflow", "keras"}, """
-        from common.frameworks import get_framework, FrameworkUnavailable, available_frameworks
-        from common.parity import run_ladder
+        from triptych.frameworks import get_framework, FrameworkUnavailable, available_frameworks
+        from triptych.parity import run_ladder
         try:
             get_framework("keras")
         except FrameworkUnavailable as exc:
@@ -39,7 +39,7 @@ def test_without_tensorflow_scratch_and_torch_still_work():
 def test_without_torch_the_cli_says_what_to_install():
     out = run_without({"torch"}, """
         import sys
-        from common.cli import main
+        from triptych.cli import main
         code = main(["train", "xor", "--framework", "torch"])
         print("CODE", code)
         print("SCRATCH", main(["train", "xor", "--framework", "scratch", "--epochs", "2"]))
@@ -50,8 +50,8 @@ def test_without_torch_the_cli_says_what_to_install():
 
 def test_common_imports_no_framework_at_import_time():
     out = subprocess.run([sys.executable, "-c", (
-        "import sys, common.frameworks, common.specs, common.canonical, common.data, common.parity, "
-        "common.cli, common.experiments, common.batching, scratch.framework; "
+        "import sys, triptych.frameworks, triptych.registry, triptych.canonical, triptych.data, triptych.parity, "
+        "triptych.cli, triptych.experiments, triptych.batching, scratch.framework; "
         "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))")],
         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

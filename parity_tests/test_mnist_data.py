@@ -10,8 +10,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from common import mnist
-from common.experiments import load_experiment
+from triptych import mnist
+from triptych.experiments import load_experiment
 from parity_tests.conftest import SHARED_MNIST
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.frameworks import FRAMEWORKS, get_framework
-from common.parity import max_abs, parity_problem, parity_weights, worst
-from common.specs import resolve
-from common.tolerances import PARITY_ADAM_EPSILON
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.parity import max_abs, parity_problem, parity_weights, worst
+from triptych.registry import resolve
+from triptych.tolerances import PARITY_ADAM_EPSILON
 
 X, Y = parity_problem("house_mlp", resolve("house_mlp"), 64, seed=4)
 
@@ -81,7 +81,7 @@ def test_weight_decay_is_l2_in_torch_and_decoupled_in_keras():
     torch_fw, scratch = get_framework("torch"), get_framework("scratch")
     net = torch_fw.build("house_mlp")
     torch_fw.set_weights(net, parity_weights(scratch, scratch.build("house_mlp"), seed=4))
-    from common.batching import epoch_batches
+    from triptych.batching import epoch_batches
     model = net.native
     opt = torch.optim.AdamW(model.parameters(), lr=0.01, eps=PARITY_ADAM_EPSILON, weight_decay=0.1)
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.frameworks import FRAMEWORKS, get_framework
-from common.parity import max_abs, parity_problem, parity_weights
-from common.specs import MODELS, SPECS, resolve
-from common.tolerances import TOLERANCES
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.parity import max_abs, parity_problem, parity_weights
+from triptych.registry import MODELS, resolve
+from triptych.tolerances import TOLERANCES
 
 PAIRS = ["scratch↔torch", "scratch↔keras", "torch↔keras"]
 
@@ -30,9 +30,9 @@ def test_ladder(ladder, model, dtype):
 def test_perturbation_of_one_weight_is_caught(model):
     """A check that cannot fail proves nothing: 1e-6 on one weight in torch breaks forward parity."""
     scratch, torch_fw = get_framework("scratch"), get_framework("torch")
-    overrides = SPECS[model].parity.get("overrides", {})
+    overrides = MODELS[model].parity.get("overrides", {})
     config = resolve(model, overrides)
-    X, _ = parity_problem(model, config, 8, seq_len=SPECS[model].parity.get("seq_len"))
+    X, _ = parity_problem(model, config, 8, seq_len=MODELS[model].parity.get("seq_len"))
     a = scratch.build(model, **overrides)
     b = torch_fw.build(model, **overrides)
     weights = parity_weights(scratch, a)
@@ -49,7 +49,7 @@ def test_perturbation_of_one_weight_is_caught(model):
 @pytest.mark.parametrize("model", MODELS)
 def test_round_trips_are_bit_exact(model):
     """canonical → torch → keras → scratch → canonical reproduces every bit."""
-    overrides = SPECS[model].parity.get("overrides", {})
+    overrides = MODELS[model].parity.get("overrides", {})
     nets = {name: get_framework(name).build(model, **overrides) for name in FRAMEWORKS}
     weights = parity_weights(get_framework("scratch"), nets["scratch"], seed=5)
     current = weights

@@ -14,14 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from common.cli import main
-from common.frameworks import FRAMEWORKS, get_framework
-from common.specs import MODELS
+from triptych.cli import main
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.registry import MODELS
 from reports.conventions import conventions, has_test
 from reports.generate import main_report
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK_MODELS = ["xor", "linreg"]
+QUICK_STUDIES = ["house"]
 PAIRS = ["scratch↔torch", "scratch↔keras", "torch↔keras"]
 KEY_METRIC = {"xor": "test accuracy", "linreg": "test rmse", "house_mlp": "test rmse", "mnist_cnn": "test accuracy",
               "lstm": "test accuracy"}
@@ -72,9 +73,10 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    """The quick report on xor and linreg, written once through the CLI: (folder, exit code, stdout)."""
+    """The quick report on xor, linreg and the house study, written once through the CLI: (folder, exit code, stdout)."""
     out = tmp_path_factory.mktemp("report")
-    code, stdout = run_cli(["report", "--quick", "--models", *QUICK_MODELS, "--out", str(out)])
+    code, stdout = run_cli(["report", "--quick", "--models", *QUICK_MODELS, "--studies", *QUICK_STUDIES,
+                            "--out", str(out)])
     return out, code, stdout
 
 
@@ -99,8 +101,9 @@ def test_quick_report_passes_and_writes_every_file(report):
 
 def test_progress_lines_and_summary_with_the_page_to_open(report):
     out, _, stdout = report
-    assert re.search(r"^\[\d+/10\] xor · torch: training epoch 200/200", stdout, re.MULTILINE)
-    assert "[10/10] linreg · parity float32" in stdout
+    assert re.search(r"^\[\d+/11\] xor · torch: training epoch 200/200", stdout, re.MULTILINE)
+    assert "[10/11] linreg · parity float32" in stdout
+    assert "[11/11] study house" in stdout
     assert f"open {out.resolve() / 'index.html'}" in stdout
     assert re.search(r"total time \d+\.\d s", stdout)
 
@@ -146,6 +149,27 @@ def test_markdown_has_the_tables(report):
             assert re.search(rf"^\| {fw} \| [\d,]+ \| \d+ \|", section, re.MULTILINE)  # final metrics
         assert f"![{model}_loss]({model}_loss.png)" in section
     assert "| SGD momentum |" in md and "test_momentum_differs_only_under_a_changing_learning_rate" in md
+    study = md.split("## Study: house\n", 1)[1].split("\n## ", 1)[0]
+    assert "| variant | framework | params | best_epoch | mae | rmse |" in study
+    assert "![study_house_house_mae](study_house_house_mae.png)" in study
+
+
+def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, monkeypatch, capsys):
+    from triptych.registry import StudySpec, register_study
+
+    def broken(frameworks, quick=False, progress=None):
+        raise RuntimeError("injected study failure")
+
+    register_study(StudySpec("broken_study", "a study that raises", broken))
+    try:
+        assert main_report(tmp_path, quick=True, models=["xor"], progress=False, studies=["broken_study"]) == 1
+    finally:
+        from triptych.registry import STUDIES
+        STUDIES._items.pop("broken_study")
+    assert "study broken_study FAILED" in " ".join(capsys.readouterr().out.split())
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["models"]["xor"]["ok"] and not data["meta"]["ok"]
+    assert "injected study failure" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
 def test_html_is_well_formed(page):
@@ -156,7 +180,7 @@ def test_html_is_well_formed(page):
 def test_html_is_self_contained(report, page):
     out = report[0]
     images = [value for tag, name, value in page.urls if tag == "img"]
-    assert len(images) == 2 * len(QUICK_MODELS)
+    assert len(images) == 2 * len(QUICK_MODELS) + len(QUICK_STUDIES)
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
@@ -209,7 +233,7 @@ def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeyp
         return real_train(net, *args, **kwargs)
 
     monkeypatch.setattr(torch_fw, "train", train)
-    assert main_report(tmp_path, quick=True, models=["linreg", "house_mlp"], progress=False) == 1
+    assert main_report(tmp_path, quick=True, models=["linreg", "house_mlp"], progress=False, studies=[]) == 1
     assert "torch · training: RuntimeError: injected failure" in capsys.readouterr().out
     page = Page((tmp_path / "index.html").read_text(encoding="utf-8"))
     assert page.errors == [] and "injected failure for the report test" in page.all_text

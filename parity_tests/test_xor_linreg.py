@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.data import LINREG_TRUE_B, LINREG_TRUE_W, linreg_data, xor_data
+from triptych.data import LINREG_TRUE_B, LINREG_TRUE_W, linreg_data, xor_data
 
 
 def test_xor_has_41_parameters_everywhere(fw):

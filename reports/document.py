@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.frameworks import FRAMEWORKS
-from common.specs import get_spec
+from triptych.frameworks import FRAMEWORKS
+from triptych.registry import get_spec, get_study
 from reports.conventions import ROOT, conventions
-from reports.run import TRAIN_DTYPE, Failure, ModelReport
+from reports.run import TRAIN_DTYPE, Failure, ModelReport, StudyReport
 
 SOURCE_DIRS = {"scratch": "scratch", "torch": "torch_impl", "keras": "keras_impl"}
 
@@ -88,14 +88,47 @@ def _cells(*values) -> list[Cell]:
 
 
 def build_document(reports: list[ModelReport], plots: dict[str, list[Path]], env: dict[str, str], out: Path,
-                   quick: bool) -> list[Section]:
-    """Every section of the report, in page order; ``plots`` maps each model to its PNG files."""
+                   quick: bool, studies: list[StudyReport] = ()) -> list[Section]:
+    """Every section of the report, in page order; ``plots`` maps each model and study to its PNG files."""
     mode = "quick run (few steps, small data)" if quick else "full run (the specs' default epochs)"
-    summary = Section("Summary", "summary", [Text(f"{mode}; training in {TRAIN_DTYPE} from identical initial weights "
-                                                  f"(scratch's, copied into torch and keras) on the same batches."),
-                                             overview_table(reports)])
-    return [summary, *(model_section(r, plots.get(r.model, [])) for r in reports), conventions_section(out),
+    blocks = [Text(f"{mode}; training in {TRAIN_DTYPE} from identical initial weights "
+                   f"(scratch's, copied into torch and keras) on the same batches."), overview_table(reports)]
+    if studies:
+        blocks.append(studies_table(studies))
+    return [Section("Summary", "summary", blocks), *(model_section(r, plots.get(r.model, [])) for r in reports),
+            *(study_section(s, plots.get(f"study {s.study}", [])) for s in studies), conventions_section(out),
             environment_section(env, reports)]
+
+
+def studies_table(studies: list[StudyReport]) -> Table:
+    rows = [_cells(Cell(s.study, href=f"#study-{s.study}"), get_study(s.study).description,
+                   "{}/{}".format(sum(c["passed"] for c in s.result.checks), len(s.result.checks)) if s.result
+                   else "—", f"{s.seconds:.1f} s", verdict(s.ok)) for s in studies]
+    return Table(["study", "what it compares", "checks passed", "time", "status"], rows, "Studies")
+
+
+def study_section(report: StudyReport, plots: list[Path]) -> Section:
+    spec = get_study(report.study)
+    blocks = [Text(spec.description)]
+    if spec.origin:
+        blocks.append(Text(f"From: {spec.origin}. Teaches: {spec.teaches}."))
+    if report.failures:
+        blocks.append(Failures(report.failures))
+    result = report.result
+    if result is not None:
+        blocks.append(Table(result.columns, [_cells(*(_show(row.get(c, "")) for c in result.columns))
+                                             for row in result.rows], result.title))
+        if result.checks:
+            blocks.append(Table(["check", "measured", "target", "result"],
+                                [_cells(c["what"], _show(c["value"]), c["target"], verdict(c["passed"]))
+                                 for c in result.checks], "Targets"))
+        blocks += [Text(note) for note in result.notes]
+        blocks.append(Images(plots))
+    return Section(f"Study: {report.study}", f"study-{report.study}", blocks)
+
+
+def _show(value) -> str:
+    return _g(value) if isinstance(value, float) else str(value)
 
 
 def overview_table(reports: list[ModelReport]) -> Table:
@@ -122,8 +155,6 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
         blocks += [results_table(report), timing_table(report), Images(plots)]
     if report.parity:
         blocks.append(parity_table(report))
-    if report.house_study:
-        blocks.append(house_table(report.house_study))
     blocks.append(code_block(report.model))
     return Section(report.model, report.model, blocks)
 
@@ -158,14 +189,7 @@ def parity_table(report: ModelReport) -> Table:
         rows.append(_cells(r.dtype, f"{r.rung} {r.rung_name}", r.pair, f"{r.value:.2e}", tol, verdict(r.passed),
                            r.detail))
     return Table(["dtype", "rung", "pair", "max difference", "tolerance", "result", "detail"], rows,
-                 "Parity ladder (common.parity)")
-
-
-def house_table(rows: list[dict]) -> Table:
-    return Table(["variant", "framework", "parameters", "best epoch", "test MAE", "test RMSE"],
-                 [_cells(r["variant"], r["framework"], r["params"], r["best_epoch"], f"{r['mae']:.3f}",
-                         f"{r['rmse']:.3f}") for r in rows],
-                 "House-price study (common.house): linear model, one and two hidden layers")
+                 "Parity ladder (triptych.parity)")
 
 
 def code_block(model: str) -> Code:

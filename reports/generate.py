@@ -3,7 +3,7 @@ parity ladders, time training and inference, and write index.html (self-containe
 results.csv, results.json and the PNG plots into one folder.
 
     from reports.generate import main_report, run_report, write_report
-    main_report("triptych-report", quick=True, models=["xor", "linreg"])   # -> exit code 0 | 1
+    main_report("triptych-report", quick=True, models=names)   # -> exit code 0 | 1
 """
 from __future__ import annotations
 
@@ -12,46 +12,49 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from common.frameworks import FRAMEWORKS
-from common.specs import MODELS
+from triptych.frameworks import FRAMEWORKS
+from triptych.registry import MODELS, STUDIES
 from reports import html_page, markdown_page
 from reports.document import build_document
 from reports.environment import environment
-from reports.plots import write_plots
+from reports.plots import write_plots, write_study_plots
 from reports.records import all_rows, write_csv, write_json
-from reports.run import ModelReport, Progress, run_model, task_count
+from reports.run import ModelReport, Progress, StudyReport, run_model, run_study, task_count
 
 TITLE = "Triptych — one model, three frameworks"
 
 
-def run_report(models: list[str], quick: bool = False, data: str | None = "sample",
-               progress: bool = True) -> list[ModelReport]:
-    """Train, time and check every model in ``models``; failures are recorded, never raised."""
-    tracker = Progress(sum(task_count(m, quick) for m in models), progress)
-    return [run_model(model, quick, data, tracker) for model in models]
+def run_report(models: list[str], quick: bool = False, data: str | None = "sample", progress: bool = True,
+               studies: list[str] = ()) -> tuple[list[ModelReport], list[StudyReport]]:
+    """Train, time and check every model in ``models``, then run ``studies``; failures are recorded, never raised."""
+    tracker = Progress(sum(task_count(m, quick) for m in models) + len(studies), progress)
+    return ([run_model(model, quick, data, tracker) for model in models],
+            [run_study(name, quick, tracker) for name in studies])
 
 
-def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: float) -> Path:
+def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: float,
+                 studies: list[StudyReport] = ()) -> Path:
     """Write every file of the report into ``out``; returns the path of index.html."""
     out.mkdir(parents=True, exist_ok=True)
     env = environment()
     plots = {r.model: write_plots(r, out) for r in reports}
-    sections = build_document(reports, plots, env, out, quick)
-    failed = [r.model for r in reports if not r.ok]
+    plots.update({f"study {s.study}": write_study_plots(s, out) for s in studies})
+    sections = build_document(reports, plots, env, out, quick, studies)
+    failed = [r.model for r in reports if not r.ok] + [f"study {s.study}" for s in studies if not s.ok]
     status = f"FAILED: {', '.join(failed)}" if failed else "everything passed"
     subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s — {status}."
     index = out / "index.html"
     index.write_text(html_page.render(sections, TITLE, subtitle), encoding="utf-8")
     (out / "report.md").write_text(markdown_page.render(sections, TITLE, subtitle), encoding="utf-8")
-    rows = all_rows(reports)
+    rows = all_rows(reports, studies)
     write_csv(rows, out / "results.csv")
     meta = {"generated": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seconds": seconds,
-            "models": [r.model for r in reports], "ok": not failed}
+            "models": [r.model for r in reports], "studies": [s.study for s in studies], "ok": not failed}
     write_json(rows, reports, env, meta, out / "results.json")
     return index
 
 
-def print_summary(reports: list[ModelReport], index: Path, seconds: float) -> None:
+def print_summary(reports: list[ModelReport], index: Path, seconds: float, studies: list[StudyReport] = ()) -> None:
     """One line per model, its failures, the page to open and the total time."""
     print("\nreport summary", flush=True)
     for r in reports:
@@ -61,15 +64,24 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float) -> No
             print(f"      {f.where}: {f.message}")
         for p in r.parity_failures:
             print(f"      parity {p.dtype} rung {p.rung} {p.rung_name} {p.pair}: {p.value:.2e} > {p.tolerance:.0e}")
+    for s in studies:
+        print(f"  study {s.study:<10} {'ok' if s.ok else 'FAILED':<7} {s.seconds:.1f} s")
+        for f in s.failures:
+            print(f"      {f.where}: {f.message}")
+        for c in (s.result.checks if s.result else []):
+            if not c["passed"]:
+                print(f"      check failed: {c['what']}: {c['value']:.3g} (target {c['target']})")
     print(f"open {index}\ntotal time {seconds:.1f} s", flush=True)
 
 
 def main_report(out: str | Path = "triptych-report", quick: bool = False, models: list[str] | None = None,
-                data: str | None = "sample", progress: bool = True) -> int:
-    """Run and write the report; 0 when every model ran and every parity check passed, else 1."""
+                data: str | None = "sample", progress: bool = True, studies: list[str] | None = None) -> int:
+    """Run and write the report; 0 when every model and study ran and every check passed, else 1.
+    ``studies``: None runs every registered study, [] none."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
-    reports = run_report(list(models or MODELS), quick, data, progress)
-    index = write_report(reports, Path(out).resolve(), quick, time.perf_counter() - start)
-    print_summary(reports, index, time.perf_counter() - start)
-    return 0 if all(r.ok for r in reports) else 1
+    studies = list(STUDIES) if studies is None else list(studies)
+    reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies)
+    index = write_report(reports, Path(out).resolve(), quick, time.perf_counter() - start, study_reports)
+    print_summary(reports, index, time.perf_counter() - start, study_reports)
+    return 0 if all(r.ok for r in reports) and all(s.ok for s in study_reports) else 1

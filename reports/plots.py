@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reports.run import ModelReport  # noqa: E402
+from reports.run import ModelReport, StudyReport  # noqa: E402
 
 STYLES = {"scratch": dict(color="#4c72b0", linewidth=3, alpha=0.5), "torch": dict(color="#dd8452", linestyle="--"),
           "keras": dict(color="#55a868", linestyle=":")}  # overlapping curves stay visible
@@ -24,6 +24,16 @@ def write_plots(report: ModelReport, out: Path) -> list[Path]:
     paths = [_loss_curves(report, out / f"{report.model}_loss.png")]
     if "scratch" in report.runs and len(report.runs) > 1:
         paths.append(_loss_differences(report, out / f"{report.model}_loss_difference.png"))
+    return paths
+
+
+def write_study_plots(report: StudyReport, out: Path) -> list[Path]:
+    """Each plot the study declared, as ``study_<name>_<plot>.png`` in ``out``."""
+    paths = []
+    for name, draw in (report.result.plots.items() if report.result else ()):
+        path = out / f"study_{report.study}_{name}.png"
+        draw(path)
+        paths.append(path)
     return paths
 
 

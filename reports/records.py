@@ -6,10 +6,11 @@ import csv
 import json
 from pathlib import Path
 
-from reports.run import FrameworkRun, ModelReport
+import numbers
+
+from reports.run import FrameworkRun, ModelReport, StudyReport
 
 COLUMNS = ("model", "framework", "dtype", "metric", "value", "tolerance", "passed")
-HOUSE_STUDY_DTYPE = "float64"  # common.house builds with build()'s default dtype
 
 
 def _row(model: str, framework: str, dtype: str, metric: str, value, tolerance=None, passed=None) -> dict:
@@ -33,14 +34,27 @@ def model_rows(report: ModelReport) -> list[dict]:
             for run in report.runs.values() for metric, value in run_figures(report, run).items()]
     rows += [_row(r.model, r.pair, r.dtype, f"rung{r.rung} {r.rung_name}", r.value, r.tolerance, r.passed)
              for r in report.parity]
-    for s in report.house_study:
-        rows += [_row(report.model, s["framework"], HOUSE_STUDY_DTYPE, f"house study {s['variant']}: {k}",
-                      float(s[k])) for k in ("mae", "rmse", "params", "best_epoch")]
     return rows
 
 
-def all_rows(reports: list[ModelReport]) -> list[dict]:
-    return [row for report in reports for row in model_rows(report)]
+def study_rows(report: StudyReport) -> list[dict]:
+    """A study's numeric cells, one row each (model column "study NAME", framework "all" where a row has
+    none; the metric names the row by its text cells), then its checks.  Studies run in float64."""
+    if report.result is None:
+        return []
+    rows, where = [], f"study {report.study}"
+    for r in report.result.rows:
+        label = " · ".join(str(r[c]) for c in report.result.columns
+                           if c != "framework" and not isinstance(r.get(c), numbers.Number))
+        rows += [_row(where, r.get("framework", "all"), "float64", f"{label}: {c}", float(r[c])) for c in report.result.columns
+                 if isinstance(r.get(c), numbers.Number) and not isinstance(r.get(c), bool)]
+    rows += [_row(where, "all", "float64", f"check: {c['what']}", float(c["value"]), c["target"], c["passed"])
+             for c in report.result.checks]
+    return rows
+
+
+def all_rows(reports: list[ModelReport], studies: list[StudyReport] = ()) -> list[dict]:
+    return [row for report in reports for row in model_rows(report)] + [row for s in studies for row in study_rows(s)]
 
 
 def write_csv(rows: list[dict], path: Path) -> None:

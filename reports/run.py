@@ -8,16 +8,14 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from common.bench import time_inference
-from common.experiments import load_experiment, metrics
-from common.frameworks import FRAMEWORKS, get_framework
-from common.house import house_price_table
-from common.parity import RungResult, run_ladder
-from common.specs import get_spec
+from triptych.bench import time_inference
+from triptych.experiments import epochs_for, load_experiment, metrics
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.parity import RungResult, run_ladder
+from triptych.registry import StudyResult, get_spec, get_study
 
 TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and float32
-MNIST_MODELS = ("mnist_cnn", "lstm")  # the models that take --data
-QUICK_MNIST_EPOCHS = 2
+QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (those that take --data)
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 ALL_RUNGS = (1, 2, 3, 4, 5, 6)
 
@@ -41,7 +39,7 @@ class FrameworkRun:
     framework: str
     params: int
     losses: list[float]  # per-step training loss
-    metrics: dict[str, float]  # test metrics (common.experiments.metrics)
+    metrics: dict[str, float]  # test metrics (triptych.experiments.metrics)
     best_epoch: int | None
     train_seconds: float
     train_samples: int  # samples seen in training (rows × epochs)
@@ -74,7 +72,6 @@ class ModelReport:
     source: str = ""
     runs: dict[str, FrameworkRun] = field(default_factory=dict)
     parity: list[RungResult] = field(default_factory=list)
-    house_study: list[dict] = field(default_factory=list)  # common.house rows (house_mlp, full run only)
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -132,23 +129,21 @@ def parity_plan(quick: bool) -> list[tuple[str, tuple[int, ...]]]:
     return [("float64", ALL_RUNGS), ("float32", (1, 2, 3) if quick else ALL_RUNGS)]
 
 
-def runs_house_study(model: str, quick: bool) -> bool:
-    return model == "house_mlp" and not quick
-
-
 def task_count(model: str, quick: bool) -> int:
-    """Progress steps for one model: one per framework, per parity ladder, and the house study."""
-    return len(FRAMEWORKS) + len(parity_plan(quick)) + runs_house_study(model, quick)
+    """Progress steps for one model: one per framework and one per parity ladder."""
+    return len(FRAMEWORKS) + len(parity_plan(quick))
+
+
+def data_for(model: str, data: str | None) -> str | None:
+    """The report's ``--data`` (sample | full | DIR) as ``model`` should see it: only sources with named
+    variants (a ``default_data``, like MNIST's sample) get it; the others use their default data."""
+    return data if get_spec(model).data.default_data is not None else None
 
 
 def training_setup(model: str, quick: bool, data: str | None) -> dict:
-    """The spec's training hyperparameters; MNIST epochs capped when quick, full_epochs on full data."""
+    """The spec's training hyperparameters; big data sets' epochs capped when quick, full_epochs on full data."""
     training = get_spec(model).training
-    epochs = training["epochs"]
-    if model in MNIST_MODELS and quick:
-        epochs = min(epochs, QUICK_MNIST_EPOCHS)
-    elif model in MNIST_MODELS and data not in (None, "sample"):
-        epochs = training.get("full_epochs", epochs)
+    epochs = epochs_for(model, data_for(model, data), quick, QUICK_DATA_EPOCHS)
     return {"epochs": epochs, **{k: training[k] for k in ("batch_size", "lr", "optimizer", "seed")},
             "dtype": TRAIN_DTYPE}
 
@@ -158,7 +153,7 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
     start = time.perf_counter()
     report = ModelReport(model, training_setup(model, quick, data))
     try:
-        exp = load_experiment(model, data if model in MNIST_MODELS else None, quick=quick, seed=0)
+        exp = load_experiment(model, data_for(model, data), quick=quick, seed=0)
         report.source = exp.source
         scratch = get_framework("scratch")
         weights = scratch.get_weights(scratch.build(model, seed=report.setup["seed"], dtype=TRAIN_DTYPE,
@@ -181,12 +176,6 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
         except Exception as exc:  # noqa: BLE001
             report.failures.append(Failure.from_exception(f"parity {dtype}", exc))
             progress.say(f"FAILED: {exc}")
-    if runs_house_study(model, quick):
-        progress.start(f"{model} · house-price study", "linear, 1 and 2 hidden layers in every framework")
-        try:
-            report.house_study = house_price_table(FRAMEWORKS, seed=report.setup["seed"], progress=progress.enabled)
-        except Exception as exc:  # noqa: BLE001
-            report.failures.append(Failure.from_exception("house-price study", exc))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -206,3 +195,31 @@ def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progre
                         metrics(exp.model, predictions, exp.y_test), history.get("best_epoch"),
                         history["seconds"], len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
 
+
+
+@dataclass
+class StudyReport:
+    """One study's result for the report, or the failure that stopped it."""
+
+    study: str
+    result: StudyResult | None = None
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.result is not None and self.result.ok
+
+
+def run_study(name: str, quick: bool, progress: Progress) -> StudyReport:
+    """Run study ``name`` in every framework; a failure is recorded, never raised."""
+    start = time.perf_counter()
+    report = StudyReport(name)
+    progress.start(f"study {name}", get_study(name).description)
+    try:
+        report.result = get_study(name).run(FRAMEWORKS, quick=quick, progress=progress.say if progress.enabled else None)
+    except Exception as exc:  # noqa: BLE001 — reported on the page
+        report.failures.append(Failure.from_exception(f"study {name}", exc))
+        progress.say(f"FAILED: {exc}")
+    report.seconds = time.perf_counter() - start
+    return report

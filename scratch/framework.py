@@ -1,19 +1,18 @@
-"""The scratch backend of the shared API (common.frameworks): NumPy only, canonical layout native."""
+"""The scratch backend of the shared API (triptych.frameworks): NumPy only, canonical layout native."""
 from __future__ import annotations
-
-import importlib
 
 import numpy as np
 
-from common.checkpoints import load_npz, save_npz
-from common.frameworks import Framework, Net
+from triptych.checkpoints import load_npz, save_npz
+from triptych.frameworks import Framework, Net
+from triptych.registry import get_spec
 
 
 class ScratchFramework(Framework):
     name = "scratch"
 
     def _build(self, model, config, seed, dtype):
-        module = importlib.import_module(f"scratch.{model}")
+        module = get_spec(model).module(self.name)
         return Net(model, config, dtype, self.name, module.build(config, seed, dtype), {"seed": seed})
 
     def _get(self, net):
@@ -31,7 +30,7 @@ class ScratchFramework(Framework):
         return loss, {k: v.copy() for k, v in grads.items()}, dx
 
     def _train(self, net, X, y, plan):
-        return importlib.import_module(f"scratch.{net.model}").train(net.native, X, y, plan)
+        return get_spec(net.model).module(self.name).train(net.native, X, y, plan)
 
     def _summary(self, net):
         return net.native.summary()

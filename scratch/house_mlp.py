@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
+from triptych.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
 from scratch import trainer
 from scratch.init import get_initializer
 from scratch.layers import Dense, DropoutLayer

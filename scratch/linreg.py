@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
+from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from scratch import trainer
 from scratch.init import get_initializer
 from scratch.layers import Dense
@@ -27,7 +27,7 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     return Network([layer], MeanSquaredError(), input_shape=(n_in,))
 
 
-# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.03 (common.specs)
+# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.03 (triptych.registry)
 # ---- training: the shared trainer; minibatches of 10 from the shared sampler, or full batch (None)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
     return trainer.fit(network, make_optimizer(plan), X, y, plan)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
 from scratch import trainer
 from scratch.init import glorot_uniform, orthogonal
 from scratch.layers import Dense

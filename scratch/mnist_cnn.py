@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.canonical import conv_output_size
-from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
+from triptych.canonical import conv_output_size
+from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from scratch import trainer
 from scratch.conv import Conv2DLayer, FlattenLayer, MaxPoolLayer, ReshapeLayer
 from scratch.init import glorot_uniform

@@ -65,5 +65,5 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def make_optimizer(plan) -> Optimizer:
-    """The optimizer a common.frameworks.TrainPlan asks for."""
+    """The optimizer a triptych.frameworks.TrainPlan asks for."""
     return OPTIMIZERS[plan.optimizer](plan.lr, **plan.options)

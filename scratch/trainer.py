@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.batching import epoch_batches, steps_per_epoch
+from triptych.batching import epoch_batches, steps_per_epoch
 from scratch.network import Network
 from scratch.optimizers import Optimizer
 
 
 def fit(network: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    """Train ``network`` in place following ``plan`` (a common.frameworks.TrainPlan).
+    """Train ``network`` in place following ``plan`` (a triptych.frameworks.TrainPlan).
 
     Each step: loss and gradients on one minibatch, then ``optimizer.step``.  Every
     ``plan.eval_every`` epochs the evaluation loss (on X_val/y_val, else the training set)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
+from triptych.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from scratch import trainer
 from scratch.init import get_initializer
 from scratch.layers import Dense
@@ -32,7 +32,7 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     return Network(layers, BinaryCrossEntropy(), input_shape=(config["in_features"],))
 
 
-# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (common.specs)
+# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (triptych.registry)
 # ---- training: the shared trainer over the shared batches (full batch of 4 by default)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
     return trainer.fit(network, make_optimizer(plan), X, y, plan)

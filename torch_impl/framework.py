@@ -1,4 +1,4 @@
-"""The PyTorch backend of the shared API (common.frameworks).
+"""The PyTorch backend of the shared API (triptych.frameworks).
 
 Each model file ``torch_impl/<model>.py`` provides ``build(config) -> nn.Module``,
 ``to_canonical(tensors) -> dict`` (named parameters or their gradients → canonical
@@ -6,20 +6,20 @@ arrays), ``from_canonical(weights) -> state_dict``, ``loss_fn()`` and ``train``.
 """
 from __future__ import annotations
 
-import importlib
 
 import numpy as np
 import torch
 
-from common.frameworks import Framework, Net
-from common.validate import expected_input_shape
+from triptych.frameworks import Framework, Net
+from triptych.registry import get_spec
+from triptych.validate import expected_input_shape
 from torch_impl.training import as_tensors
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _module(model: str):
-    return importlib.import_module(f"torch_impl.{model}")
+    return get_spec(model).module(FRAMEWORK.name)
 
 
 class TorchFramework(Framework):

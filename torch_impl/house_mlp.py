@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
+from triptych.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 from torch_impl.init import init_linear

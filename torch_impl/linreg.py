@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
+from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical
 

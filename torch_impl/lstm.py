@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 

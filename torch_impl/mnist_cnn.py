@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.canonical import conv_output_size
-from common.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
+from triptych.canonical import conv_output_size
+from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from torch_impl import training
 from torch_impl.convert import chw_to_hwc_columns, conv_from_canonical, conv_to_canonical, hwc_to_chw_columns, stack
 

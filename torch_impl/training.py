@@ -7,11 +7,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.batching import epoch_batches, steps_per_epoch
+from triptych.batching import epoch_batches, steps_per_epoch
 
 
 def make_optimizer(parameters, plan) -> torch.optim.Optimizer:
-    """torch.optim.SGD / Adam as a common.frameworks.TrainPlan asks (stock optimizers, stock formulas)."""
+    """torch.optim.SGD / Adam as a triptych.frameworks.TrainPlan asks (stock optimizers, stock formulas)."""
     o = plan.options
     if plan.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=plan.lr, momentum=o.get("momentum", 0.0),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
+from triptych.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 

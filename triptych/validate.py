@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.specs import get_spec
+from triptych.registry import get_spec
 
 
 def expected_input_shape(name: str, config: dict) -> tuple:
-    """Per-sample input shape; None marks a free axis (the LSTM's sequence length)."""
-    if name == "mnist_cnn":
-        return tuple(config["image_size"])
-    if name == "lstm":
-        return (None, config["in_features"])
-    return (config["in_features"],)
+    """Per-sample input shape (the spec's ``input_shape``); None marks a free axis (a sequence length)."""
+    return tuple(get_spec(name).input_shape(config))
 
 
 def _shape_text(shape: tuple) -> str:

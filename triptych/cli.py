@@ -12,8 +12,9 @@ import sys
 
 import numpy as np
 
-from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
-from common.specs import MODELS, SPECS, get_spec
+from triptych.bench import default_models as default_bench_models
+from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 
 
 def _frameworks(choice: str) -> list[str]:
@@ -49,22 +50,16 @@ def _progress_printer(name: str, epochs: int):
 
 
 def cmd_train(args) -> int:
-    from common.experiments import load_experiment, metrics
+    from triptych.experiments import epochs_for, load_experiment, metrics
 
+    spec = get_spec(args.model)
     exp = load_experiment(args.model, args.data, seed=0)
     overrides = {**exp.overrides, **_parse_overrides(args.set)}
-    defaults = get_spec(args.model).training
-    epochs = args.epochs or (defaults.get("full_epochs") if args.data and args.model in ("mnist_cnn", "lstm")
-                             and args.data != "sample" else None) or defaults["epochs"]
-    print(f"{args.model}: {get_spec(args.model).description}")
+    defaults = spec.training
+    epochs = args.epochs or epochs_for(args.model, args.data)
+    print(f"{args.model}: {spec.description}")
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
-    if args.model == "house_mlp" and not args.set:
-        from common.house import format_house_table, house_price_table
-        rows = house_price_table(_frameworks(args.framework), epochs=epochs, lr=args.lr, seed=args.seed,
-                                 progress=True)
-        print(format_house_table(rows))
-        return 0
     start_weights = None
     for name in _frameworks(args.framework):
         fw = get_framework(name)
@@ -82,16 +77,14 @@ def cmd_train(args) -> int:
             kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
         history = fw.train(net, exp.X_train, exp.y_train, **{k: v for k, v in kwargs.items() if v is not None
                                                               or k == "batch_size"})
-        result = metrics(args.model, fw.predict(net, exp.X_test), exp.y_test)
+        outputs = fw.predict(net, exp.X_test)
+        result = metrics(args.model, outputs, exp.y_test)
         steps = len(history["loss"])
         shown = "  ".join(f"{k} {v:.4f}" for k, v in result.items())
         print(f"[{name}] {steps} steps in {history['seconds']:.1f} s "
               f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
-        if args.model == "linreg":
-            w = fw.get_weights(net)
-            print(f"[{name}] w = {np.round(w['linear.W'].ravel(), 4).tolist()}  b = {w['linear.b'][0]:.4f}")
-        if args.model == "xor":
-            print(f"[{name}] outputs for 00 01 10 11: {np.round(fw.predict(net, exp.X_test).ravel(), 3).tolist()}")
+        if spec.describe:
+            print(f"[{name}] {spec.describe(fw.get_weights(net), outputs)}")
         if args.save:
             path = args.save.replace("{framework}", name)
             fw.save(net, path)
@@ -99,12 +92,38 @@ def cmd_train(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- study
+
+
+def format_study(result) -> str:
+    """A study's table, then its checks, as plain text."""
+    def show(value):
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+    cells = [[show(row.get(c, "")) for c in result.columns] for row in result.rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(result.columns)]
+    lines = [result.title, "  ".join(c.ljust(w) for c, w in zip(result.columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    for check in result.checks:
+        lines.append(f"{'ok  ' if check['passed'] else 'FAIL'} {check['what']}: {show(check['value'])} "
+                     f"(target {check['target']})")
+    lines += result.notes
+    return "\n".join(lines)
+
+
+def cmd_study(args) -> int:
+    spec = get_study(args.name)
+    print(f"{spec.name}: {spec.description}", flush=True)
+    result = spec.run(_frameworks(args.framework), quick=args.quick, progress=print)
+    print(format_study(result))
+    return 0 if result.ok else 1
+
+
 # ---------------------------------------------------------------- summary
 
 
 def cmd_summary(args) -> int:
-    from common.canonical import table_markdown
-    from common.specs import resolve
+    from triptych.canonical import table_markdown
+    from triptych.registry import resolve
 
     overrides = _parse_overrides(args.set)
     for name in _frameworks(args.framework):
@@ -122,7 +141,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_parity(args) -> int:
-    from common.parity import format_table, run_ladder
+    from triptych.parity import format_table, run_ladder
 
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     for model in args.models:
@@ -160,7 +179,7 @@ def checkpoint_framework(path: str) -> str:
 
 
 def cmd_convert(args) -> int:
-    from common.checkpoints import load_npz
+    from triptych.checkpoints import load_npz
 
     src_fw, dst_fw = checkpoint_framework(args.src), checkpoint_framework(args.dst)
     model, overrides = args.model, _parse_overrides(args.set)
@@ -170,8 +189,7 @@ def cmd_convert(args) -> int:
             model, overrides = meta["model"], {**meta["config"], **overrides}
     if model is None:
         raise ValueError(f"say which model {args.src!r} holds with --model ({', '.join(MODELS)})")
-    get_spec(model)
-    overrides = {k: v for k, v in overrides.items() if k in SPECS[model].arch}
+    overrides = {k: v for k, v in overrides.items() if k in get_spec(model).arch}
     source = get_framework(src_fw)
     net = source.build(model, **overrides)
     source.load(net, args.src)
@@ -187,11 +205,11 @@ def cmd_convert(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from common.bench import format_bench, run_bench
+    from triptych.bench import default_models, format_bench, run_bench
 
     for model in args.models:
         get_spec(model)
-    rows = run_bench(args.models or ["mnist_cnn", "lstm"], frameworks=_frameworks(args.framework),
+    rows = run_bench(args.models or default_models(), frameworks=_frameworks(args.framework),
                      steps=args.steps)
     print(format_bench(rows))
     return 0
@@ -201,17 +219,21 @@ def cmd_report(args) -> int:
     from reports.generate import main_report
 
     return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
-                       progress=True)
+                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True)
 
 
 # ---------------------------------------------------------------- main
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="triptych", description="Five classic neural networks written three "
+    parser = argparse.ArgumentParser(prog="triptych", description="Classic neural networks written three "
                                      "times (NumPy from scratch, PyTorch, Keras 3) and proven equal.")
+    parser.add_argument("--plugin", action="append", metavar="PATH", default=[],
+                        help="a Python file or package that registers your own models or studies "
+                             "(triptych.register_model); may be repeated")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    model_arg = dict(choices=MODELS, metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
+    models = list(MODELS)
+    model_arg = dict(choices=models, metavar="MODEL", help=f"one of: {', '.join(models)}")
     fw_arg = dict(choices=(*FRAMEWORKS, "all"), default="all", help="scratch | torch | keras | all (default)")
 
     p = sub.add_parser("train", help="train a model in one or all frameworks and print its test metrics")
@@ -223,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=("sgd", "adam"))
     p.add_argument("--seed", type=int)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    p.add_argument("--data", help="linreg: a CSV file (last column = target); mnist_cnn/lstm: sample | full | DIR")
+    p.add_argument("--data", help="; ".join(f"{m}: {MODELS[m].data.data_help}" for m in models
+                                                if MODELS[m].data.takes_data))
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec option, e.g. hidden=13")
     p.add_argument("--save", metavar="PATH", help="save each trained model; {framework} in PATH is replaced")
     p.set_defaults(func=cmd_train)
@@ -235,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("parity", help="run the parity ladder and print max differences per rung and pair")
-    p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(MODELS)} (default: all)")
+    p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(models)} (default: all)")
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -244,12 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("--model", choices=MODELS, help="the model the checkpoint holds (read from .npz when saved there)")
+    p.add_argument("--model", choices=models, help="the model the checkpoint holds (read from .npz when saved there)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="spec overrides the checkpoint was built with")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("bench", help="ms per training step per framework, ratios and GFLOP/s (float32)")
-    p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(MODELS)} (default: all)")
+    p.add_argument("models", nargs="*", metavar="MODEL",
+                   help=f"any of: {', '.join(models)} (default: {', '.join(default_bench_models())})")
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--steps", type=int, default=10)
     p.set_defaults(func=cmd_bench)
@@ -257,13 +281,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the comparison report (HTML, Markdown, CSV/JSON, plots)")
     p.add_argument("--out", default="triptych-report")
     p.add_argument("--quick", action="store_true", help="few steps on small data (about a minute)")
-    p.add_argument("--models", nargs="+", choices=MODELS)
+    p.add_argument("--models", nargs="+", choices=models)
+    p.add_argument("--studies", nargs="*", choices=list(STUDIES), help="studies to run (default: all)")
     p.add_argument("--data", default="sample", help="MNIST: sample (default) | full | DIR")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("study", help="run a study (an experiment comparing runs) and print its table")
+    p.add_argument("name", choices=list(STUDIES), metavar="STUDY", help=f"one of: {', '.join(STUDIES)}")
+    p.add_argument("--framework", **fw_arg)
+    p.add_argument("--quick", action="store_true", help="fewer epochs (a smoke run)")
+    p.set_defaults(func=cmd_study)
     return parser
 
 
+def _load_plugins(argv: list[str]) -> None:
+    """Import every ``--plugin PATH`` before the parser is built, so their models are valid choices."""
+    for i, arg in enumerate(argv):
+        if arg == "--plugin" and i + 1 < len(argv):
+            load_plugin(argv[i + 1])
+        elif arg.startswith("--plugin="):
+            load_plugin(arg.partition("=")[2])
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _load_plugins(argv)
+    except Exception as exc:  # noqa: BLE001 — a user's file: any error is theirs, shown in one line
+        print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,18 +1,20 @@
 """The canonical weight layout: a framework-neutral dict of NumPy arrays (the scratch layout).
 
-Dense kernels are (in, out); conv kernels (kh, kw, in, out); the dense layer after a
-flatten takes its rows in (H, W, C) order; LSTM kernels hold the gates i, f, g, o
-side by side along the last axis, with one bias.  ``layout(name, config)`` gives
-every parameter's name, shape and meaning; ``check_weights`` validates a dict against it.
+Each model declares its layout (``ModelSpec.layout``, built with the helpers here): dense kernels
+are (in, out); conv kernels (kh, kw, in, out); the dense layer after a flatten takes its rows in
+(H, W, C) order; recurrent kernels hold their gates side by side along the last axis.
+``layout(name, config)`` gives every parameter's name, shape and meaning; ``check_weights``
+validates a dict against it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-Layout = dict[str, tuple[tuple[int, ...], str]]
+from triptych.registry import Layout, get_spec
 
 
-def _dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str = "") -> None:
+def dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str = "") -> None:
+    """Add ``name.W`` (in, out) and ``name.b`` (out,) to ``layout``."""
     layout[f"{name}.W"] = ((n_in, n_out), f"{what} kernel (in, out){rows}")
     layout[f"{name}.b"] = ((n_out,), f"{what} bias")
 
@@ -24,31 +26,7 @@ def conv_output_size(size: int, kernel: int, pool: int) -> int:
 
 def layout(name: str, config: dict) -> Layout:
     """Ordered {parameter name: (shape, meaning)} of model ``name`` built with ``config``."""
-    out: Layout = {}
-    if name == "linreg":
-        _dense(out, "linear", config["in_features"], 1, "linear")
-    elif name in ("xor", "house_mlp"):
-        sizes = (config["in_features"], *config["hidden"])
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            _dense(out, f"hidden{i}", n_in, n_out, f"hidden layer {i}")
-        _dense(out, "output", sizes[-1], 1, "output layer")
-    elif name == "mnist_cnn":
-        k, p, (f1, f2) = config["kernel_size"], config["pool_size"], config["filters"]
-        out["conv1.W"] = ((k, k, 1, f1), "first convolution kernel (kh, kw, in, out)")
-        out["conv1.b"] = ((f1,), "first convolution bias")
-        out["conv2.W"] = ((k, k, f1, f2), "second convolution kernel (kh, kw, in, out)")
-        out["conv2.b"] = ((f2,), "second convolution bias")
-        h, w = (conv_output_size(conv_output_size(s, k, p), k, p) for s in config["image_size"])
-        _dense(out, "output", h * w * f2, config["num_classes"], "classifier", "; rows in (H, W, C) flatten order")
-    elif name == "lstm":
-        f, u = config["in_features"], config["units"]
-        out["lstm.W"] = ((f, 4 * u), "input kernel, gates i, f, g, o along the last axis")
-        out["lstm.U"] = ((u, 4 * u), "recurrent kernel, gates i, f, g, o")
-        out["lstm.b"] = ((4 * u,), "the one bias, gates i, f, g, o")
-        _dense(out, "output", u, config["num_classes"], "classifier on the last hidden state")
-    else:
-        raise ValueError(f"unknown model {name!r}")
-    return out
+    return get_spec(name).layout(config)
 
 
 def parameter_count(name: str, config: dict) -> int:
@@ -90,3 +68,8 @@ def table_markdown(name: str, config: dict) -> str:
     """The layout as a Markdown table (README, report)."""
     rows = [f"| `{k}` | {shape} | {meaning} |" for k, (shape, meaning) in layout(name, config).items()]
     return "\n".join(["| name | shape | meaning |", "|---|---|---|", *rows])
+
+
+def dense_flops(config_layout: Layout) -> int:
+    """Forward FLOPs per sample of a stack of dense layers: 2 · Σ in·out over the ``.W`` kernels."""
+    return 2 * sum(int(np.prod(shape)) for key, (shape, _) in config_layout.items() if key.endswith(".W"))

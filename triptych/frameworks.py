@@ -1,8 +1,8 @@
 """The one API the three implementations share, and the registry that hands them out.
 
     fw = get_framework("torch")                       # "scratch" | "torch" | "keras"
-    net = fw.build("linreg", seed=0, dtype="float64", in_features=1)
-    w = fw.get_weights(net); fw.set_weights(net, w)   # canonical layout (common.canonical)
+    net = fw.build(name, seed=0, dtype="float64", **overrides)   # name: any of MODELS
+    w = fw.get_weights(net); fw.set_weights(net, w)   # canonical layout (triptych.canonical)
     out = fw.predict(net, X)
     loss, grads = fw.loss_and_grads(net, X, y)        # grads["input"] too with input_grad=True
     history = fw.train(net, X, y, epochs=3, batch_size=10, lr=0.03, optimizer="sgd", seed=0)
@@ -22,9 +22,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common import canonical
-from common.specs import MODELS, get_spec, resolve
-from common.validate import check_dtype, check_X, check_y
+from triptych import canonical
+from triptych.registry import MODELS, get_spec, resolve
+from triptych.validate import check_dtype, check_X, check_y
 
 FRAMEWORKS = ("scratch", "torch", "keras")
 _BACKENDS = {"scratch": "scratch.framework", "torch": "torch_impl.framework", "keras": "keras_impl.framework"}

@@ -11,28 +11,18 @@ import time
 
 import numpy as np
 
-from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
-from common.parity import parity_problem
-from common.specs import get_spec, resolve
+from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from triptych.parity import parity_problem
+from triptych.registry import MODELS, get_spec, resolve
 
-SEQ_LEN = 28  # the LSTM reads 28 rows
+def forward_flops(model: str, config: dict, seq_len: int | None = None) -> int:
+    """Floating-point operations (2 per multiply-add) of one sample's forward pass, matmuls only (the spec's)."""
+    return int(get_spec(model).flops(config, seq_len))
 
 
-def forward_flops(model: str, config: dict, seq_len: int = SEQ_LEN) -> int:
-    """Floating-point operations (2 per multiply-add) of one sample's forward pass, matmuls only."""
-    if model == "mnist_cnn":
-        k, p, (f1, f2) = config["kernel_size"], config["pool_size"], config["filters"]
-        h1, w1 = (s - k + 1 for s in config["image_size"])
-        h2, w2 = h1 // p - k + 1, w1 // p - k + 1
-        flat = (h2 // p) * (w2 // p) * f2
-        macs = h1 * w1 * k * k * f1 + h2 * w2 * k * k * f1 * f2 + flat * config["num_classes"]
-    elif model == "lstm":
-        u = config["units"]
-        macs = seq_len * (config["in_features"] + u) * 4 * u + u * config["num_classes"]
-    else:
-        from common.canonical import layout
-        macs = sum(int(np.prod(shape)) for name, (shape, _) in layout(model, config).items() if name.endswith(".W"))
-    return 2 * macs
+def default_models() -> list[str]:
+    """The models ``triptych bench`` times when none are named: those whose spec says ``bench.default``."""
+    return [m for m in MODELS if get_spec(m).bench.get("default")]
 
 
 def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
@@ -70,11 +60,12 @@ def time_inference(fw, net, X, repeats: int = 5) -> float:
 
 
 def _problem(model: str, steps: int):
-    """Random float32 data for ``steps`` batches of the model's batch size (28-step sequences for the LSTM)."""
+    """Random float32 data for ``steps`` batches of the spec's bench batch size (and sequence length)."""
+    spec = get_spec(model)
     config = resolve(model)
-    batch = get_spec(model).training["batch_size"] or 128
-    X, y = parity_problem(model, config, batch * steps, seed=0, seq_len=SEQ_LEN if model == "lstm" else None)
-    return config, batch, X.astype(np.float32), y if get_spec(model).task == "classification" else y.astype(np.float32)
+    batch = spec.bench.get("batch_size") or spec.training["batch_size"] or 128
+    X, y = parity_problem(model, config, batch * steps, seed=0, seq_len=spec.bench.get("seq_len"))
+    return config, batch, X.astype(np.float32), y if spec.task == "classification" else y.astype(np.float32)
 
 
 def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) -> list[dict]:
@@ -101,7 +92,7 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) ->
                 progress(f"  {model} · {name}: timing {steps} training steps at batch {batch}…")
             step = time_training_step(fw, net, X, y, batch, steps)
             infer = time_inference(fw, net, X[:batch])
-            flops = 3 * forward_flops(model, config) * batch  # forward + two backward matmuls per layer
+            flops = 3 * forward_flops(model, config, get_spec(model).bench.get("seq_len")) * batch  # forward + two backward matmuls per layer
             rows.append(dict(model=model, framework=name, batch=batch, ms_per_step=step * 1e3,
                              train_samples_per_s=batch / step, ms_per_inference_batch=infer * 1e3,
                              inference_samples_per_s=batch / infer, gflops=flops / step / 1e9,

@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from common.batching import steps_per_epoch
-from common.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
-from common.specs import get_spec, resolve
-from common.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_ADAM_EPSILON, RUNGS, TOLERANCES
-from common.validate import check_dtype, expected_input_shape
+from triptych.batching import steps_per_epoch
+from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from triptych.registry import get_spec, resolve
+from triptych.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_ADAM_EPSILON, RUNGS, TOLERANCES
+from triptych.validate import check_dtype, expected_input_shape
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The built-in study declarations, one module each (discovered by triptych.registry, never listed)."""
