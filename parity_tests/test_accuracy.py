@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from triptych.experiments import load_experiment, metrics
+from triptych.experiments import epochs_for, load_experiment, metrics
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.registry import MODELS
 from parity_tests.conftest import SHARED_MNIST
@@ -49,5 +49,6 @@ def _full_dir() -> str:
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", FULL_TARGETS)
 def test_full_mnist_accuracy(model, framework):
-    accuracy = _accuracy(model, framework, _full_dir(), MODELS[model].training["full_epochs"])
+    directory = _full_dir()
+    accuracy = _accuracy(model, framework, directory, epochs_for(model, directory))
     assert accuracy >= FULL_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
