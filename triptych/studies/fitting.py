@@ -89,7 +89,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
     frameworks = list(frameworks)
     epochs = QUICK_EPOCHS if quick else RECIPE["epochs"]
     runs = run_fits(frameworks, epochs, progress)
-    rows = [{"variant": "truth", "b": TRUE_B, **{f"w{i + 1}": w for i, w in enumerate(TRUE_W)}}]
+    rows = [{"variant": "truth", "features": FEATURE_NAMES[3], "b": TRUE_B, **{f"w{i + 1}": w for i, w in enumerate(TRUE_W)}}]
     for (label, name), r in runs.items():
         degree, points = next((d, p) for v, d, p in VARIANTS if v == label)
         w = r["weights"]["linear.W"].ravel()
@@ -119,10 +119,10 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
              "the whole set, after the last epoch."]
     if quick:
         notes.append(f"Quick run ({epochs} epochs): the weights are checked against the truth only in the full run.")
-    labels = [label for label, _, _ in VARIANTS]
     return StudyResult("Under- and over-fitting: a cubic fitted with 3 features, 1 feature, and on 2 points",
                        COLUMNS, rows, checks, notes,
-                       plots={"curves": lambda path: plot_curves(runs, labels, frameworks, path, "train and test loss"),
+                       plots={"curves": lambda path: plot_curves(runs, {v: v for v, _, _ in VARIANTS}, frameworks, path,
+                                                                 "train and test loss"),
                               "weights": lambda path: _plot_weights(runs, frameworks[0], path)})
 
 
@@ -130,15 +130,16 @@ FRAMEWORK_STYLES = {"scratch": dict(linestyle="-", linewidth=2.5, alpha=0.5), "t
                     "keras": dict(linestyle=":")}
 
 
-def plot_curves(runs: dict, labels: list[str], frameworks, path, title: str) -> None:
-    """One panel per label: train and test loss per epoch (log scale), one line style per framework."""
+def plot_curves(runs: dict, panels: dict, frameworks, path, title: str) -> None:
+    """One panel per key of ``panels`` (key → panel title): train and test loss per epoch (log scale) of
+    ``runs[key, framework]``, one line style per framework."""
     from triptych.plotting import pyplot
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.6 * len(labels), 3.4), squeeze=False)
-    for ax, label in zip(axes[0], labels):
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels.items()):
         for name in frameworks:
-            r = runs[label, name]
+            r = runs[key, name]
             for curve, color in (("train", "C0"), ("test", "C1")):
                 ax.semilogy(r[curve], color=color, label=f"{curve} ({name})", **FRAMEWORK_STYLES.get(name, {}))
         ax.set(title=label, xlabel="epoch")
