@@ -184,7 +184,8 @@ def test_report_records_take_rows_that_leave_cells_out():
     from triptych.registry import StudyResult
 
     result = StudyResult("t", ["variant", "framework", "features", "b"],
-                         [{"variant": "truth", "b": 5.0}, {"variant": "cubic", "framework": "torch", "features": "x", "b": 4.9}])
+                         [{"variant": "truth", "b": 5.0},
+                          {"variant": "cubic", "framework": "torch", "features": "x", "b": 4.9}])
     rows = study_rows(StudyReport("t", result))
     assert [(r["framework"], r["metric"], r["value"]) for r in rows] == [("all", "truth: b", 5.0),
                                                                        ("torch", "cubic · x: b", 4.9)]

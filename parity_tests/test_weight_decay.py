@@ -60,8 +60,8 @@ def test_bad_l2_is_refused(fw, value):
 
 
 def test_keras_l2_factor_is_half_lambda():
-    """Keras's L2(l) adds l·‖w‖² (gradient 2l·w), so d2l's λ/2·‖w‖², which torch's weight_decay=λ minimises,
-    is L2(λ/2); L2(λ) decays twice as hard.  L2 also casts its factor through float32, even for a float64
+    """Keras's L2(l) adds l·‖w‖² (gradient 2l·w), so d2l's λ/2·‖w‖², which torch's weight_decay=λ
+    minimises, is L2(λ/2); L2(λ) decays twice as hard.  L2 also casts its factor through float32, even for a float64
     kernel: linreg keeps it exact in float64 models."""
     import keras
     import tensorflow as tf

@@ -21,7 +21,8 @@ def f(x: torch.Tensor) -> torch.Tensor:
 
 
 # ---- optimizer: torch.optim.SGD (momentum), RMSprop or Adam over [x], as the plan asks (training.make_optimizer)
-# ---- training: zero_grad → f(x).backward() → step, ``steps`` times; returns the path x₀, …, x_steps (steps + 1,)
+# ---- training: zero_grad → f(x).backward() → step, ``steps`` times; returns the path x₀, …, x_steps
+#      (steps + 1,)
 def descend(x0: float, steps: int, plan) -> np.ndarray:
     x = nn.Parameter(torch.tensor([x0], dtype=torch.float64))
     optimizer = training.make_optimizer([x], plan)

@@ -45,7 +45,8 @@ def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
     return torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(y))
 
 
-def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan, groups: list[dict] | None = None) -> dict:
+def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan,
+        groups: list[dict] | None = None) -> dict:
     """The loop: for each shared minibatch, zero_grad → forward → loss → backward → step.
 
     ``groups``: parameter groups (default: every trainable parameter in one group).  The recorded

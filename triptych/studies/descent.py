@@ -67,9 +67,11 @@ def paths(frameworks, starts=STARTS, steps: int = STEPS, progress=None) -> dict:
 def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
     frameworks = list(frameworks)
     runs = paths(frameworks, progress=progress)
-    rows = [{"start": f"x₀ = {x0:g}", "optimizer": label, "framework": name, "x_final": float(runs[x0, label, name][-1]),
-             "f_final": float(curve(runs[x0, label, name][-1]))}
-            for x0, label, name in itertools.product(STARTS, OPTIMIZERS, frameworks)]
+    rows = []
+    for x0, label, name in itertools.product(STARTS, OPTIMIZERS, frameworks):
+        end = runs[x0, label, name][-1]
+        rows.append({"start": f"x₀ = {x0:g}", "optimizer": label, "framework": name, "x_final": float(end),
+                     "f_final": float(curve(end))})
     checks = []
     if len(frameworks) > 1:
         for label in OPTIMIZERS:

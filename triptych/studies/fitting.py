@@ -89,13 +89,14 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
     frameworks = list(frameworks)
     epochs = QUICK_EPOCHS if quick else RECIPE["epochs"]
     runs = run_fits(frameworks, epochs, progress)
-    rows = [{"variant": "truth", "features": FEATURE_NAMES[3], "b": TRUE_B, **{f"w{i + 1}": w for i, w in enumerate(TRUE_W)}}]
+    rows = [{"variant": "truth", "features": FEATURE_NAMES[3], "b": TRUE_B,
+             **{f"w{i + 1}": w for i, w in enumerate(TRUE_W)}}]
     for (label, name), r in runs.items():
         degree, points = next((d, p) for v, d, p in VARIANTS if v == label)
         w = r["weights"]["linear.W"].ravel()
-        rows.append({"variant": label, "framework": name, "features": FEATURE_NAMES[degree], "points": points or N_TRAIN,
-                     "train_loss": r["train"][-1], "test_loss": r["test"][-1], "b": float(r["weights"]["linear.b"][0]),
-                     **{f"w{i + 1}": float(v) for i, v in enumerate(w)}})
+        rows.append({"variant": label, "framework": name, "features": FEATURE_NAMES[degree],
+                     "points": points or N_TRAIN, "train_loss": r["train"][-1], "test_loss": r["test"][-1],
+                     "b": float(r["weights"]["linear.b"][0]), **{f"w{i + 1}": float(v) for i, v in enumerate(w)}})
     checks = []
     if not quick:
         for name in frameworks:

@@ -87,8 +87,8 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
              "Keras: Dense(kernel_regularizer=L2(λ/2))."]
     return StudyResult("Weight decay: p = 200 features, 20 training points, λ ∈ {0, 1, 3, 10}", COLUMNS, rows,
                        checks, notes,
-                       plots={"curves": lambda path: plot_curves(runs, {lam: f"λ = {lam:g}" for lam in LAMBDAS}, frameworks, path,
-                                                                 "train and test loss for λ = 0, 1, 3, 10"),
+                       plots={"curves": lambda path: plot_curves(runs, {lam: f"λ = {lam:g}" for lam in LAMBDAS},
+                                                                 frameworks, path, "train and test loss"),
                               "lambda": lambda path: _plot_lambda(runs, frameworks, path)})
 
 
