@@ -57,6 +57,8 @@ class KerasFramework(Framework):
         with tf.GradientTape() as tape:
             tape.watch(x)
             loss = loss_fn(y, net.native(x, training=True))
+            if net.native.losses:  # regularizers (kernel_regularizer=L2(…)): fit minimises loss + Σ of these
+                loss = loss + keras.ops.sum(net.native.losses)
         grads = tape.gradient(loss, [*variables.values(), x])
         return float(loss), {k: g.numpy() for k, g in zip(variables, grads[:-1])}, grads[-1].numpy()
 

@@ -1,10 +1,11 @@
-"""Linear regression in Keras 3: y = X·w + b, mean squared error, SGD.
+"""Linear regression in Keras 3: y = X·w + b, mean squared error (+ L2(λ/2) on the kernel with l2 = λ), SGD.
 
 Sections, as in scratch/linreg.py and torch_impl/linreg.py: data → model → loss → optimizer → training.
 """
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from keras_impl import training
@@ -12,13 +13,18 @@ from keras_impl import training
 __all__ = ["linreg_data", "build", "canonical_variables", "loss", "train"]
 
 
-# ---- model: one Dense unit, no activation
+# ---- model: one Dense unit, no activation; d2l's weight decay λ/2·‖w‖² is kernel_regularizer=L2(λ/2),
+#      since Keras's L2(l) adds l·‖w‖² to the loss fit minimises (the bias is not regularised)
 def build(config: dict, dtype: str) -> keras.Model:
     init = {"default": "glorot_uniform", "zeros": "zeros"}.get(config["init"])
     if init is None:
         raise ValueError(f"linreg: init {config['init']!r} is not offered; expected 'default' or 'zeros'")
+    regularizer = keras.regularizers.L2(config["l2"] / 2) if config["l2"] else None
+    if regularizer and dtype == "float64":  # L2 casts a Python-float factor through float32: keep it exact
+        regularizer.l2 = np.float64(regularizer.l2)
     return keras.Sequential([keras.Input(shape=(config["in_features"],), dtype=dtype),
-                             keras.layers.Dense(1, kernel_initializer=init, name="linear", dtype=dtype)],
+                             keras.layers.Dense(1, kernel_initializer=init, kernel_regularizer=regularizer,
+                                                name="linear", dtype=dtype)],
                             name="linreg")
 
 

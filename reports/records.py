@@ -44,8 +44,8 @@ def study_rows(report: StudyReport) -> list[dict]:
         return []
     rows, where = [], f"study {report.study}"
     for r in report.result.rows:
-        label = " · ".join(str(r[c]) for c in report.result.columns
-                           if c != "framework" and not isinstance(r.get(c), numbers.Number))
+        label = " · ".join(str(r[c]) for c in report.result.columns  # a row may leave cells out
+                           if c in r and c != "framework" and not isinstance(r[c], numbers.Number))
         rows += [_row(where, r.get("framework", "all"), "float64", f"{label}: {c}", float(r[c])) for c in report.result.columns
                  if isinstance(r.get(c), numbers.Number) and not isinstance(r.get(c), bool)]
     rows += [_row(where, "all", "float64", f"check: {c['what']}", float(c["value"]), c["target"], c["passed"])

@@ -1,4 +1,4 @@
-"""Linear regression from scratch (NumPy): y = X·w + b, mean squared error, SGD.
+"""Linear regression from scratch (NumPy): y = X·w + b, mean squared error (+ λ/2·‖w‖² with l2 = λ), SGD.
 
 Sections, as in torch_impl/linreg.py and keras_impl/linreg.py: data → model → loss → optimizer → training.
 """
@@ -23,8 +23,8 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     init = get_initializer(config["init"])
     n_in = config["in_features"]
     layer = Dense("linear", W=init(rng, (n_in, 1), n_in, 1, dtype), b=np.zeros(1, dtype), activation="linear")
-    # ---- loss: mean squared error
-    return Network([layer], MeanSquaredError(), input_shape=(n_in,))
+    # ---- loss: mean squared error, plus d2l's weight decay written into the loss: λ/2·‖w‖² (b is not penalised)
+    return Network([layer], MeanSquaredError(), input_shape=(n_in,), l2={"linear.W": config["l2"]})
 
 
 # ---- optimizer: plan.optimizer, by default plain SGD, lr 0.03 (triptych.registry)

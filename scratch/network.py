@@ -8,12 +8,20 @@ from scratch.losses import Loss
 
 
 class Network:
-    """layers[0] → … → layers[-1] → loss.  ``backward`` returns dL/d(input)."""
+    """layers[0] → … → layers[-1] → loss.  ``backward`` returns dL/d(input).
 
-    def __init__(self, layers: list[Layer], loss: Loss, input_shape: tuple):
+    ``l2`` {param name: λ} adds λ/2·‖p‖² per named parameter to the loss (d2l's weight decay), so
+    the loss is L = data loss + Σ λ/2·‖p‖² and its gradient gains λ·p.
+    """
+
+    def __init__(self, layers: list[Layer], loss: Loss, input_shape: tuple, l2: dict[str, float] | None = None):
         self.layers = layers
         self.loss = loss
         self.input_shape = tuple(input_shape)  # one sample, for summary()
+        self.l2 = {name: float(lam) for name, lam in (l2 or {}).items() if lam}
+        unknown = sorted(set(self.l2) - set(self.params()))
+        if unknown:
+            raise ValueError(f"l2 names no parameter {unknown}; expected some of {sorted(self.params())}")
 
     def train(self, mode: bool = True) -> "Network":
         for layer in self.layers:
@@ -35,13 +43,20 @@ class Network:
         return loss_grad
 
     def forward_loss(self, x: np.ndarray, y: np.ndarray) -> float:
-        return self.loss.forward(self.forward(x), y)
+        return self.loss.forward(self.forward(x), y) + self.penalty()
+
+    def penalty(self) -> float:
+        """Σ λ/2·‖p‖² over the parameters named in ``l2`` (0 without any)."""
+        params = self.params()
+        return sum(lam / 2 * float(np.sum(params[name] ** 2)) for name, lam in self.l2.items())
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict, np.ndarray]:
-        """One forward and backward pass: (loss, {param name: dL/dparam}, dL/dx)."""
+        """One forward and backward pass: (loss, {param name: dL/dparam}, dL/dx), the L2 terms included."""
         loss = self.forward_loss(x, y)
         input_grad = self.backward(self.loss.backward())
-        return loss, self.param_grads(), input_grad
+        grads, params = self.param_grads(), self.params()
+        grads.update({name: grads[name] + lam * params[name] for name, lam in self.l2.items()})
+        return loss, grads, input_grad
 
     def params(self) -> dict[str, np.ndarray]:
         """Live parameter arrays (optimizers update them in place)."""

@@ -2,7 +2,10 @@
 
 Each model file ``torch_impl/<model>.py`` provides ``build(config) -> nn.Module``,
 ``to_canonical(tensors) -> dict`` (named parameters or their gradients → canonical
-arrays), ``from_canonical(weights) -> state_dict``, ``loss_fn()`` and ``train``.
+arrays), ``from_canonical(weights) -> state_dict``, ``loss_fn()`` and ``train``; optionally
+``param_groups(model)`` (torch parameter groups, e.g. weight decay on the weights only).
+The loss and gradients reported are those of the objective the optimizer minimises: the loss
+plus Σ wd/2·‖p‖² for each group's ``weight_decay`` wd, whose gradient wd·p torch adds in ``step``.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import torch
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec
 from triptych.validate import expected_input_shape
-from torch_impl.training import as_tensors
+from torch_impl.training import as_tensors, l2_penalty, param_groups
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -54,9 +57,13 @@ class TorchFramework(Framework):
         loss.backward()
         grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
                  for name, p in model.named_parameters()}
+        groups = param_groups(module, model)
         with torch.no_grad():
+            for group in (g for g in groups if g.get("weight_decay")):  # torch's step uses g + wd·p
+                for p in group["params"]:
+                    p.grad += group["weight_decay"] * p
             canonical = {k: v.numpy().copy() for k, v in module.to_canonical(grads).items()}
-        return loss.item(), canonical, X_t.grad.numpy()
+        return loss.item() + l2_penalty(groups), canonical, X_t.grad.numpy()
 
     def _train(self, net, X, y, plan):
         """Dropout masks come from torch's global generator: seeded with ``plan.seed`` inside a fork,

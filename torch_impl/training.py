@@ -11,13 +11,33 @@ from triptych.batching import epoch_batches, steps_per_epoch
 
 
 def make_optimizer(parameters, plan) -> torch.optim.Optimizer:
-    """torch.optim.SGD / Adam as a triptych.frameworks.TrainPlan asks (stock optimizers, stock formulas)."""
+    """torch.optim.SGD / Adam / RMSprop as a triptych.frameworks.TrainPlan asks (stock optimizers, stock
+    formulas and defaults; RMSprop's rho is torch's ``alpha``)."""
     o = plan.options
     if plan.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=plan.lr, momentum=o.get("momentum", 0.0),
                                nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay", 0.0))
+    if plan.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=plan.lr, alpha=o.get("rho", 0.99), eps=o.get("epsilon", 1e-8),
+                                   momentum=o.get("momentum", 0.0), centered=o.get("centered", False))
     return torch.optim.Adam(parameters, lr=plan.lr, betas=(o.get("beta_1", 0.9), o.get("beta_2", 0.999)),
                             eps=o.get("epsilon", 1e-8), weight_decay=o.get("weight_decay", 0.0))
+
+
+def param_groups(module, model: nn.Module) -> list[dict]:
+    """The model's parameter groups: ``module.param_groups(model)`` where the model file declares them
+    (e.g. weight decay on some parameters only), else one group of every trainable parameter."""
+    if hasattr(module, "param_groups"):
+        return module.param_groups(model)
+    return [{"params": [p for p in model.parameters() if p.requires_grad]}]
+
+
+def l2_penalty(groups: list[dict]) -> float:
+    """Σ over groups of wd/2·Σ‖p‖²: the term a group's ``weight_decay`` wd minimises (torch adds its
+    gradient wd·p to p.grad in ``step``; the loss tensor never contains it)."""
+    with torch.no_grad():
+        return sum(g["weight_decay"] / 2 * sum(float(torch.sum(p * p)) for p in g["params"])
+                   for g in groups if g.get("weight_decay"))
 
 
 def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -25,8 +45,13 @@ def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
     return torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(y))
 
 
-def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan) -> dict:
+def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan,
+        groups: list[dict] | None = None) -> dict:
     """The loop: for each shared minibatch, zero_grad → forward → loss → backward → step.
+
+    ``groups``: parameter groups (default: every trainable parameter in one group).  The recorded
+    losses add the groups' L2 terms (:func:`l2_penalty`), the objective their ``weight_decay`` minimises,
+    as scratch's and Keras's losses include their penalties.
 
     The learning rate follows ``plan.lr_at(epoch)`` through a LambdaLR scheduler; every
     ``plan.eval_every`` epochs the model is evaluated (on X_val/y_val, else the training set)
@@ -34,7 +59,10 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
     """
     X_t, y_t = as_tensors(X, y)
     X_eval, y_eval = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (X_t, y_t)
-    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], plan)
+    groups = groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    decay = plan.options.get("weight_decay", 0.0)  # the plan's decay adds to a group's own (a model's L2)
+    optimizer = make_optimizer([{**g, "weight_decay": g["weight_decay"] + decay} if "weight_decay" in g else g
+                                for g in groups], plan)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: plan.lr_at(epoch) / plan.lr)
     history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(len(X), plan.batch_size)}
     best_loss, best_state = np.inf, None
@@ -45,14 +73,14 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
             loss.backward()
+            history["loss"].append(loss.item() + l2_penalty(groups))
             optimizer.step()
-            history["loss"].append(loss.item())
         scheduler.step()
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}
         if plan.eval_every and (epoch + 1) % plan.eval_every == 0:
             model.eval()
             with torch.no_grad():
-                record["eval_loss"] = loss_fn(model(X_eval), y_eval).item()
+                record["eval_loss"] = loss_fn(model(X_eval), y_eval).item() + l2_penalty(groups)
             history["eval"].append({"epoch": epoch + 1, "loss": record["eval_loss"]})
             if plan.keep_best and record["eval_loss"] < best_loss:
                 best_loss, history["best_epoch"] = record["eval_loss"], epoch + 1

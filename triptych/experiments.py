@@ -13,7 +13,7 @@ from triptych.registry import DataSource, Experiment, get_spec
 QUICK_TRAIN, QUICK_TEST = 512, 256  # --quick: MNIST subsets
 
 __all__ = ["Experiment", "QUICK_TEST", "QUICK_TRAIN", "fixed_source", "load_experiment", "metrics",
-           "mnist_source", "epochs_for"]
+           "mnist_source", "epochs_for", "train_with_curves"]
 
 
 def load_experiment(model: str, data: str | None = None, quick: bool = False, seed: int = 0) -> Experiment:
@@ -82,3 +82,24 @@ def metrics(model: str, predictions: np.ndarray, y: np.ndarray) -> dict[str, flo
     y = np.asarray(y)
     return {"loss": float(-np.mean(log_softmax[np.arange(len(y)), y])),
             "accuracy": float(np.mean(p.argmax(axis=1) == y))}
+
+
+def train_with_curves(fw, net, X, y, X_test, y_test, **train) -> dict:
+    """Train ``net`` in place (``fw.train(net, X, y, **train)``) and evaluate it before training and
+    after every epoch on both sets.
+
+    Returns {"train": [...], "test": [...]} (length epochs + 1: the loss of ``metrics``, i.e. the
+    data loss alone, without any L2 penalty), "weights" (the final canonical weights) and
+    "history" (what ``train`` returned).  The weights are copied after each epoch and evaluated
+    after training with the framework's own ``predict``.
+    """
+    snapshots = [fw.get_weights(net)]
+    history = fw.train(net, X, y, progress=lambda record: snapshots.append(fw.get_weights(net)), **train)
+    final = fw.get_weights(net)
+    curves = {"train": [], "test": []}
+    for weights in snapshots:
+        fw.set_weights(net, weights)
+        curves["train"].append(metrics(net.model, fw.predict(net, X), y)["loss"])
+        curves["test"].append(metrics(net.model, fw.predict(net, X_test), y_test)["loss"])
+    fw.set_weights(net, final)
+    return {**curves, "weights": final, "history": history}

@@ -70,6 +70,15 @@ def fraction(include_one: bool = False) -> Rule:
     return rule
 
 
+def non_negative() -> Rule:
+    """A finite real number ≥ 0."""
+    def rule(model, key, value):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < float("inf"):
+            raise _fail(model, key, "a finite number ≥ 0", value)
+        return float(value)
+    return rule
+
+
 def choice(*options: str) -> Rule:
     def rule(model, key, value):
         if value not in options:
