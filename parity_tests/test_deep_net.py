@@ -33,7 +33,8 @@ def test_scratch_is_the_notebook_idiom_behind_the_framework_interface(scratch):
     net = scratch.build("deep_net")
     parameters = net.native.parameters
     assert {k: v.shape for k, v in parameters.items()} == {
-        "W1": (20, 30), "b1": (20, 1), "W2": (7, 20), "b2": (7, 1), "W3": (5, 7), "b3": (5, 1), "W4": (1, 5), "b4": (1, 1)}
+        "W1": (20, 30), "b1": (20, 1), "W2": (7, 20), "b2": (7, 1),
+        "W3": (5, 7), "b3": (5, 1), "W4": (1, 5), "b4": (1, 1)}
     assert net.native.params() is parameters
     X, y = breast_cancer_data()[0][:10], breast_cancer_data()[2][:10]
     AL, caches = notebook.L_model_forward(X.T, parameters)
@@ -57,7 +58,29 @@ def test_canonical_is_torch_weight_as_is_and_the_keras_kernel_transposed():
     state, layer = t.native.state_dict(), k.native.get_layer("layer1")
     assert np.array_equal(state["linear1.weight"].numpy(), weights["W1"])
     assert np.array_equal(state["linear1.bias"].numpy(), weights["b1"].ravel())
-    assert np.array_equal(layer.kernel.numpy(), weights["W1"].T) and np.array_equal(layer.bias.numpy(), weights["b1"].ravel())
+    assert np.array_equal(layer.kernel.numpy(), weights["W1"].T)
+    assert np.array_equal(layer.bias.numpy(), weights["b1"].ravel())
+
+
+def test_cost_is_unclipped_so_confident_rows_keep_their_gradient():
+    """Output logit 20 on a positive row (p = 1 − 2.1e-9): torch (BCELoss guards only at 1e-12) and Keras (the
+    sigmoid's logits) give db4 = p − 1; so does deep_net's scratch cost, unclipped like the notebook's.  The
+    clip to [1e-7, 1 − 1e-7] of the other scratch models would give 0 there."""
+    from scratch.losses import BinaryCrossEntropy
+
+    scratch = get_framework("scratch")
+    weights = {k: np.zeros_like(v) for k, v in scratch.get_weights(scratch.build("deep_net")).items()}
+    weights["b4"][:] = 20.0
+    X, y = breast_cancer_data()[0][:4], np.ones((4, 1))
+    expected = 1 / (1 + np.exp(-20.0)) - 1
+    for name in FRAMEWORKS:
+        fw = get_framework(name)
+        net = fw.build("deep_net")
+        fw.set_weights(net, weights)
+        assert fw.loss_and_grads(net, X, y)[1]["b4"][0, 0] == pytest.approx(expected, rel=1e-6), name
+    clipped = BinaryCrossEntropy()
+    clipped.forward(np.full((4, 1), 1 + expected), y)
+    assert not clipped.backward().any()
 
 
 def test_he_initialisation_in_every_framework(fw):
@@ -99,4 +122,5 @@ def test_default_recipe_trajectories_are_equal_in_float64():
     for a, b in [("scratch", "torch"), ("scratch", "keras"), ("torch", "keras")]:
         losses, weights = max_abs(runs[a][0], runs[b][0]), max(max_abs(runs[a][1][k], runs[b][1][k]) for k in start)
         print(f"deep_net float64 {a}↔{b}: losses {losses:.2e}, final weights {weights:.2e}")
-        assert len(runs[a][0]) == 2500 and losses <= 1e-9 and weights <= 1e-9 and max_abs(runs[a][2], runs[b][2]) <= 1e-9
+        assert len(runs[a][0]) == 2500 and losses <= 1e-9 and weights <= 1e-9
+        assert max_abs(runs[a][2], runs[b][2]) <= 1e-9

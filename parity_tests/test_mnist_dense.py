@@ -29,7 +29,8 @@ def test_mse_on_one_hot_is_the_mean_over_all_n_times_10_entries():
     assert torch.nn.MSELoss(reduction="none")(torch.from_numpy(p), torch.from_numpy(onehot)).shape == (6, 10)
     per_sample = np.asarray(keras.losses.MeanSquaredError(reduction=None, dtype="float64")(onehot, p))
     assert per_sample.shape == (6,) and np.allclose(per_sample, np.mean((p - onehot) ** 2, axis=1), rtol=1e-14)
-    assert torch.nn.MSELoss()(torch.from_numpy(p), torch.from_numpy(onehot)).item() == pytest.approx(mean_all, rel=1e-14)
+    torch_value = torch.nn.MSELoss()(torch.from_numpy(p), torch.from_numpy(onehot)).item()
+    assert torch_value == pytest.approx(mean_all, rel=1e-14)
     assert float(keras.losses.MeanSquaredError(dtype="float64")(onehot, p)) == pytest.approx(mean_all, rel=1e-14)
     assert np.sum((p - onehot) ** 2) / len(p) == pytest.approx(10 * mean_all, rel=1e-14)
 

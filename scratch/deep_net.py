@@ -15,9 +15,8 @@ import numpy as np
 
 # ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1}; the functions below take X.T (30, m)
 from triptych.data import breast_cancer_data
-from scratch import ops, trainer
+from scratch import trainer
 from scratch.init import get_initializer
-from scratch.losses import BCE_EPSILON
 from scratch.optimizers import make_optimizer
 
 __all__ = ["breast_cancer_data", "initialize_parameters_deep", "L_model_forward", "compute_cost",
@@ -30,7 +29,8 @@ def initialize_parameters_deep(layer_dims, init, rng, dtype) -> dict:
     randn · √(2 / n_{l−1})), b_l = 0 with shape (n_l, 1), for l = 1 … L."""
     parameters = {}
     for l in range(1, len(layer_dims)):
-        parameters["W" + str(l)] = init(rng, (layer_dims[l], layer_dims[l - 1]), layer_dims[l - 1], layer_dims[l], dtype)
+        n_l, n_prev = layer_dims[l], layer_dims[l - 1]
+        parameters["W" + str(l)] = init(rng, (n_l, n_prev), n_prev, n_l, dtype)
         parameters["b" + str(l)] = np.zeros((layer_dims[l], 1), dtype)
     return parameters
 
@@ -47,8 +47,10 @@ def relu(Z):
 
 
 def sigmoid(Z):
-    """A = 1 / (1 + e^−Z) (scratch.ops.sigmoid: the same function without overflow); cache Z."""
-    return ops.sigmoid(Z), Z
+    """A = 1 / (1 + e^−Z), the notebook's formula (and torch's); cache Z.  For Z < −709 e^−Z overflows to
+    inf and A is 0, as it should be."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-Z)), Z
 
 
 def linear_activation_forward(A_prev, W, b, activation):
@@ -91,7 +93,7 @@ def relu_backward(dA, Z):
 
 def sigmoid_backward(dA, Z):
     """dZ = dA · s (1 − s), s = σ(Z)."""
-    s = ops.sigmoid(Z)
+    s, _ = sigmoid(Z)
     return dA * s * (1 - s)
 
 
@@ -136,35 +138,45 @@ class DeepNet:
         return self.parameters
 
     def summary(self) -> list[tuple[str, str, tuple, int]]:
+        """Rows (layer, "LINEAR→RELU" or "LINEAR→SIGMOID", output shape per example, parameter count)."""
         L = len(self.parameters) // 2
-        return [(f"layer{l}", "LINEAR → " + ("SIGMOID" if l == L else "RELU"), (len(self.parameters["b" + str(l)]),),
-                 self.parameters["W" + str(l)].size + self.parameters["b" + str(l)].size) for l in range(1, L + 1)]
+        rows = []
+        for l in range(1, L + 1):
+            W, b = self.parameters["W" + str(l)], self.parameters["b" + str(l)]
+            rows.append((f"layer{l}", "LINEAR→" + ("SIGMOID" if l == L else "RELU"), (len(W),), W.size + b.size))
+        return rows
 
 
 def build(config: dict, seed: int, dtype: str) -> DeepNet:
     """layer_dims (30, 20, 7, 5, 1); He-normal weights by default (``config["init"]``), zero biases."""
     layer_dims = (config["in_features"], *config["hidden"], 1)
-    parameters = initialize_parameters_deep(layer_dims, get_initializer(config["init"]), np.random.default_rng(seed),
-                                            dtype)
+    rng = np.random.default_rng(seed)
+    parameters = initialize_parameters_deep(layer_dims, get_initializer(config["init"]), rng, dtype)
     return DeepNet(parameters, (config["in_features"],))
 
 
-# ---- loss: binary cross-entropy, AL clipped to [1e-7, 1 − 1e-7] as Keras clips (the notebook does not clip)
+# ---- loss: binary cross-entropy on AL, unclipped like the notebook's.  Its guards are torch BCELoss's: each log
+# floored at −100, and AL (1 − AL) floored at 1e-12 in dAL, so AL = 0 or 1 (rounded) stays finite.  Clipping AL to
+# [1e-7, 1 − 1e-7] as the other scratch models do (Keras's clip) would stop the gradient of the training rows the
+# recipe drives past 1 − 1e-7, and the 2,500-step trajectory would leave torch's and Keras's by 1.7e-8.
+BCE_LOG_FLOOR, BCE_DENOMINATOR_FLOOR = -100.0, 1e-12
+
+
 def compute_cost(AL, Y):
     """J = −(1/m) Σ [Y log AL + (1 − Y) log(1 − AL)].   AL, Y (1, m)."""
     m = Y.shape[1]
-    AL = np.clip(AL, BCE_EPSILON, 1 - BCE_EPSILON)
-    return float(-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m)
+    with np.errstate(divide="ignore"):
+        log_AL, log_1_AL = np.log(AL), np.log(1 - AL)
+    cost = -np.sum(Y * np.maximum(log_AL, BCE_LOG_FLOOR) + (1 - Y) * np.maximum(log_1_AL, BCE_LOG_FLOOR)) / m
+    return float(cost)
 
 
 def L_model_backward(AL, Y, caches):
-    """The backward pass from dAL = −(Y / AL − (1 − Y) / (1 − AL)) (per example; 0 where the clip is active)
+    """The backward pass from dAL = −(Y / AL − (1 − Y) / (1 − AL)) = (AL − Y) / (AL (1 − AL)) (per example)
     through every layer's cache: grads {"dA<l−1>", "dW<l>", "db<l>"}."""
     grads = {}
     L = len(caches)
-    inside = (AL > BCE_EPSILON) & (AL < 1 - BCE_EPSILON)
-    clipped = np.clip(AL, BCE_EPSILON, 1 - BCE_EPSILON)
-    dAL = np.where(inside, -(np.divide(Y, clipped) - np.divide(1 - Y, 1 - clipped)), 0.0)
+    dAL = (AL - Y) / np.maximum((1 - AL) * AL, BCE_DENOMINATOR_FLOOR)
     grads["dA" + str(L - 1)], grads["dW" + str(L)], grads["db" + str(L)] = linear_activation_backward(
         dAL, caches[L - 1], "sigmoid")
     for l in reversed(range(L - 1)):

@@ -2,7 +2,8 @@
 
 Each model declares its layout (``ModelSpec.layout``, built with the helpers here): dense kernels
 are (in, out); conv kernels (kh, kw, in, out); the dense layer after a flatten takes its rows in
-(H, W, C) order; recurrent kernels hold their gates side by side along the last axis.
+(H, W, C) order; recurrent kernels hold their gates side by side along the last axis.  The one
+exception is deep_net, whose scratch code keeps the NumPy L-layer idiom: W<l> (out, in), b<l> (out, 1).
 ``layout(name, config)`` gives every parameter's name, shape and meaning; ``check_weights``
 validates a dict against it.
 """
@@ -22,7 +23,7 @@ def dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str
 
 
 def is_bias(name: str) -> bool:
-    """Whether canonical parameter ``name`` is a bias: ``b``, ``<layer>.b`` or ``b<l>`` (the L-layer idiom's b1…bL)."""
+    """Whether canonical parameter ``name`` is a bias: ``b``, ``<layer>.b`` or ``b<l>`` (the L-layer b1…bL)."""
     return re.fullmatch(r"b\d*", name.rsplit(".", 1)[-1]) is not None
 
 

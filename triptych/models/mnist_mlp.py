@@ -13,7 +13,8 @@ def layout(config):
     out = {}
     sizes = (h * w, *config["hidden"])
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        dense(out, f"hidden{i}", n_in, n_out, f"hidden layer {i}", "; rows in row-major pixel order" if i == 1 else "")
+        rows = "; rows in row-major pixel order" if i == 1 else ""
+        dense(out, f"hidden{i}", n_in, n_out, f"hidden layer {i}", rows)
     dense(out, "output", sizes[-1], config["num_classes"], "output layer (raw outputs, no softmax)")
     return out
 
@@ -21,7 +22,8 @@ def layout(config):
 def metrics(outputs, labels):
     """loss: the training loss, MSE against the one-hot labels (mean over N × C); accuracy: argmax = label."""
     onehot = np.eye(outputs.shape[1])[labels]
-    return {"loss": float(np.mean((outputs - onehot) ** 2)), "accuracy": float(np.mean(outputs.argmax(axis=1) == labels))}
+    return {"loss": float(np.mean((outputs - onehot) ** 2)),
+            "accuracy": float(np.mean(outputs.argmax(axis=1) == labels))}
 
 
 register_model(ModelSpec(
