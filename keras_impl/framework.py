@@ -3,7 +3,10 @@
 Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
 ``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
 have the canonical layout: Dense (in, out), Conv2D (kh, kw, in, out), LSTM (in, 4u) with
-gates i, f, g, o, flatten in (H, W, C) order), ``loss()`` and ``train``.
+gates i, f, g, o, flatten in (H, W, C) order), ``loss()`` and ``train``.  A model whose canonical
+layout is not Keras's own also provides ``to_canonical(arrays) -> dict`` and ``from_canonical(weights)
+-> dict`` (NumPy arrays keyed by canonical name; exact, e.g. a transpose), applied to weights both ways
+and to gradients.
 """
 from __future__ import annotations
 
@@ -37,10 +40,17 @@ class KerasFramework(Framework):
     def _variables(self, net) -> dict:
         return _module(net.model).canonical_variables(net.native)
 
+    def _canonical(self, net, arrays: dict) -> dict:
+        """Arrays shaped like the Keras variables → the canonical layout (the model's ``to_canonical``, if any)."""
+        hook = getattr(_module(net.model), "to_canonical", None)
+        return hook(arrays) if hook else arrays
+
     def _get(self, net):
-        return {k: v.numpy() for k, v in self._variables(net).items()}
+        return self._canonical(net, {k: v.numpy() for k, v in self._variables(net).items()})
 
     def _set(self, net, weights):
+        hook = getattr(_module(net.model), "from_canonical", None)
+        weights = hook(weights) if hook else weights
         for key, variable in self._variables(net).items():
             variable.assign(weights[key])
 
@@ -60,7 +70,8 @@ class KerasFramework(Framework):
             if net.native.losses:  # regularizers (kernel_regularizer=L2(…)): fit minimises loss + Σ of these
                 loss = loss + keras.ops.sum(net.native.losses)
         grads = tape.gradient(loss, [*variables.values(), x])
-        return float(loss), {k: g.numpy() for k, g in zip(variables, grads[:-1])}, grads[-1].numpy()
+        return (float(loss), self._canonical(net, {k: g.numpy() for k, g in zip(variables, grads[:-1])}),
+                grads[-1].numpy())
 
     def _train(self, net, X, y, plan):
         with floatx(net.dtype):

@@ -1,10 +1,11 @@
 """Accuracy targets from the default seed, in every framework (slow: whole training runs).
 
 Embedded sample (marker ``slow``, run by CI): mnist_cnn ≥ 95 %, lstm ≥ 90 % test accuracy with the
-default epochs; rnn and gru from identical initial weights in the three frameworks, within 1.5 points of
-each other.  Full MNIST (marker ``full``, needs the four IDX files in ../shared/mnist or
-$TRIPTYCH_MNIST_DIR): mnist_cnn ≥ 98.5 %, lstm ≥ 97 %, rnn ≥ 93 %, gru ≥ 97.5 % with the documented
-full-data epochs.
+default epochs; rnn, gru, softmax_reg and mnist_mlp from identical initial weights in the three frameworks,
+within 1.5 points of each other; deep_net ≥ 93 % on its breast-cancer test split, beside scikit-learn's
+logistic regression.  Full MNIST (marker ``full``, needs the four IDX files in ../shared/mnist or
+$TRIPTYCH_MNIST_DIR): mnist_cnn ≥ 98.5 %, lstm ≥ 97 %, softmax_reg ≥ 91 %, mnist_mlp ≥ 95 %, rnn ≥ 93 %,
+gru ≥ 97.5 % with the documented full-data epochs.
 """
 from __future__ import annotations
 
@@ -18,18 +19,18 @@ from triptych.registry import MODELS
 from parity_tests.conftest import SHARED_MNIST
 
 SAMPLE_TARGETS = {"mnist_cnn": 0.95, "lstm": 0.90}
-FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97, "rnn": 0.93, "gru": 0.975}
-SAMPLE_AGREEMENT = {"rnn": 0.015, "gru": 0.015}  # largest spread of the three from identical initial weights
+SAMPLE_AGREEMENT = {"softmax_reg": 0.015, "mnist_mlp": 0.015, "rnn": 0.015, "gru": 0.015}  # most points apart
+FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97, "softmax_reg": 0.91, "mnist_mlp": 0.95, "rnn": 0.93, "gru": 0.975}
+DEEP_NET_TARGET = 0.93
 
 
-def _accuracy(model: str, framework: str, data: str, epochs: int, weights: dict | None = None) -> float:
-    """Test accuracy after training with the default recipe, from the framework's own seeded
-    initialisation or from ``weights``."""
+def _accuracy(model: str, framework: str, data: str | None, epochs: int, start: dict | None = None) -> float:
+    """Test accuracy after the default recipe from the framework's own seeded initialisation, or from ``start``."""
     exp = load_experiment(model, data)
     fw = get_framework(framework)
     net = fw.build(model, seed=MODELS[model].training["seed"], dtype="float32")
-    if weights is not None:
-        fw.set_weights(net, weights)
+    if start is not None:
+        fw.set_weights(net, start)
     history = fw.train(net, exp.X_train, exp.y_train, epochs=epochs)
     accuracy = metrics(model, fw.predict(net, exp.X_test), exp.y_test)["accuracy"]
     print(f"\n{model} · {framework}: {exp.source}; {epochs} epochs in {history['seconds']:.0f} s → "
@@ -48,12 +49,27 @@ def test_sample_accuracy(model, framework):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", SAMPLE_AGREEMENT)
 def test_sample_accuracies_agree(model):
+    """From identical initial weights (scratch's, as in the report): the frameworks' own initialisers differ
+    (torch's kaiming-uniform a=√5 starts mnist_mlp with weights half as large as Glorot's, and 80 steps of
+    MSE leave it 3–6 points behind on the sample), which would hide what this compares."""
     scratch = get_framework("scratch")
     start = scratch.get_weights(scratch.build(model, seed=MODELS[model].training["seed"], dtype="float32"))
-    accuracy = {f: _accuracy(model, f, "sample", MODELS[model].training["epochs"], start) for f in FRAMEWORKS}
-    spread = max(accuracy.values()) - min(accuracy.values())
-    print(f"{model}: {', '.join(f'{f} {a:.4f}' for f, a in accuracy.items())}; spread {spread:.4f}")
-    assert spread <= SAMPLE_AGREEMENT[model], accuracy
+    accuracies = {fw: _accuracy(model, fw, "sample", MODELS[model].training["epochs"], start) for fw in FRAMEWORKS}
+    spread = max(accuracies.values()) - min(accuracies.values())
+    print(f"{model} on the sample: " + ", ".join(f"{fw} {a:.4f}" for fw, a in accuracies.items())
+          + f"; spread {100 * spread:.2f} points")
+    assert spread <= SAMPLE_AGREEMENT[model], accuracies
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_deep_net_accuracy(framework):
+    """The default recipe (2,500 full-batch steps) from the framework's own He initialisation."""
+    from triptych.models.deep_net import logistic_regression_accuracy
+
+    accuracy = _accuracy("deep_net", framework, None, MODELS["deep_net"].training["epochs"])
+    print(f"deep_net · scikit-learn LogisticRegression on the same split: {logistic_regression_accuracy():.4f}")
+    assert accuracy >= DEEP_NET_TARGET, f"deep_net {framework}: {accuracy:.4f}"
 
 
 def _full_dir() -> str:

@@ -14,10 +14,10 @@ from triptych.registry import MODELS
 EXT = {"scratch": "npz", "torch": "pt", "keras": "weights.h5"}
 
 
-@pytest.mark.parametrize("model", ["xor", "linreg", "house_mlp", "mnist_cnn", "lstm", "rnn", "gru"])
+@pytest.mark.parametrize("model", MODELS)
 def test_convert_between_every_pair_is_exact(tmp_path, model, capsys):
     overrides = MODELS[model].parity.get("overrides", {})
-    sets = [f"--set={k}={v}" for k, v in overrides.items()]
+    sets = [f"--set={k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in overrides.items()]
     scratch = get_framework("scratch")
     weights = parity_weights(scratch, scratch.build(model, **overrides), seed=9)
     for src, dst in itertools.permutations(["scratch", "torch", "keras"], 2):

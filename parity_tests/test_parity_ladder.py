@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from triptych.canonical import is_bias
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.parity import max_abs, parity_problem, parity_weights
 from triptych.registry import MODELS, resolve
@@ -39,7 +40,7 @@ def test_perturbation_of_one_weight_is_caught(model):
     scratch.set_weights(a, weights)
     torch_fw.set_weights(b, weights)
     assert max_abs(scratch.predict(a, X), torch_fw.predict(b, X)) <= TOLERANCES["float64"][1][0]
-    name = next(k for k in weights if k.endswith(".W"))
+    name = next(k for k in weights if not is_bias(k))
     moved = {k: v.copy() for k, v in weights.items()}
     moved[name].flat[0] += 1e-6
     torch_fw.set_weights(b, moved)

@@ -2,11 +2,14 @@
 
 Each model declares its layout (``ModelSpec.layout``, built with the helpers here): dense kernels
 are (in, out); conv kernels (kh, kw, in, out); the dense layer after a flatten takes its rows in
-(H, W, C) order; recurrent kernels hold their gates side by side along the last axis.
+(H, W, C) order; recurrent kernels hold their gates side by side along the last axis.  The one
+exception is deep_net, whose scratch code keeps the NumPy L-layer idiom: W<l> (out, in), b<l> (out, 1).
 ``layout(name, config)`` gives every parameter's name, shape and meaning; ``check_weights``
 validates a dict against it.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -17,6 +20,11 @@ def dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str
     """Add ``name.W`` (in, out) and ``name.b`` (out,) to ``layout``."""
     layout[f"{name}.W"] = ((n_in, n_out), f"{what} kernel (in, out){rows}")
     layout[f"{name}.b"] = ((n_out,), f"{what} bias")
+
+
+def is_bias(name: str) -> bool:
+    """Whether canonical parameter ``name`` is a bias: ``b``, ``<layer>.b`` or ``b<l>`` (the L-layer b1…bL)."""
+    return re.fullmatch(r"b\d*", name.rsplit(".", 1)[-1]) is not None
 
 
 def conv_output_size(size: int, kernel: int, pool: int) -> int:
@@ -71,5 +79,5 @@ def table_markdown(name: str, config: dict) -> str:
 
 
 def dense_flops(config_layout: Layout) -> int:
-    """Forward FLOPs per sample of a stack of dense layers: 2 · Σ in·out over the ``.W`` kernels."""
-    return 2 * sum(int(np.prod(shape)) for key, (shape, _) in config_layout.items() if key.endswith(".W"))
+    """Forward FLOPs per sample of a stack of dense layers: 2 · Σ in·out over the kernels (every non-bias)."""
+    return 2 * sum(int(np.prod(shape)) for key, (shape, _) in config_layout.items() if not is_bias(key))

@@ -84,3 +84,23 @@ def boston_data(test_size: float = 0.3, random_state: int = 80718):
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
     scale = lambda rows: (X[rows] - mean) / std  # noqa: E731
     return scale(train), scale(test), y[train].reshape(-1, 1), y[test].reshape(-1, 1)
+
+
+def breast_cancer_data(test_size: float = 0.3, random_state: int = 0):
+    """scikit-learn's breast-cancer table (569 × 30; y = 1 benign, 0 malignant): X_train, X_test,
+    y_train (N, 1), y_test.
+
+    ``train_test_split(test_size=0.3, stratify=y, random_state=0)``: 398 / 171 rows with the classes in
+    the same proportion in both (the seed is the conventional 0, fixed before any model was scored).
+    Features are standardised with the training rows' mean and (population) standard deviation only.
+    """
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1 (both splits non-empty), got {test_size}")
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y.astype(np.float64), test_size=test_size,
+                                                        stratify=y, random_state=random_state)
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    return (X_train - mean) / std, (X_test - mean) / std, y_train.reshape(-1, 1), y_test.reshape(-1, 1)

@@ -64,10 +64,14 @@ def metrics(model: str, predictions: np.ndarray, y: np.ndarray) -> dict[str, flo
     """Test metrics from predictions (as ``predict`` returns them) and targets.
 
     binary: loss (BCE, probabilities clipped to [1e-7, 1 − 1e-7]) and accuracy (p > 0.5);
-    regression: loss (MSE), MAE, RMSE; classification: loss (softmax CE) and accuracy.
+    regression: loss (MSE), MAE, RMSE; classification: loss (softmax CE) and accuracy; or the spec's own
+    ``metrics`` where it declares them.
     """
     p = np.asarray(predictions, np.float64)
-    task = get_spec(model).task
+    spec = get_spec(model)
+    if spec.metrics:
+        return spec.metrics(p, np.asarray(y))
+    task = spec.task
     if task == "binary":
         y = np.asarray(y, np.float64).reshape(p.shape)
         q = np.clip(p, 1e-7, 1 - 1e-7)

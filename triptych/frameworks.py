@@ -184,6 +184,9 @@ class Framework:
         batch_size = defaults["batch_size"] if batch_size is _DEFAULT else batch_size
         lr = defaults["lr"] if lr is None else lr
         optimizer = defaults["optimizer"] if optimizer is None else optimizer
+        if optimizer == defaults["optimizer"]:  # the recipe's optimizer options (momentum, …) unless given
+            recipe = {k: v for k, v in defaults.items() if k in OPTIMIZER_OPTIONS.get(optimizer, ())}
+            options = {**recipe, **options}
         seed = defaults["seed"] if seed is None else seed
         keep_best = defaults.get("keep_best", False) if keep_best is None else keep_best
         if eval_every is None and (X_val is not None or keep_best):

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from triptych.batching import steps_per_epoch
+from triptych.canonical import is_bias
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import get_spec, resolve
 from triptych.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS, TOLERANCES
@@ -74,7 +75,7 @@ def parity_weights(scratch_fw, net, seed: int = 0) -> dict[str, np.ndarray]:
     """Scratch's initial weights with every bias moved off zero (noise N(0, 0.1²) added)."""
     rng = np.random.default_rng([seed, 2])
     weights = scratch_fw.get_weights(net)
-    return {k: v + rng.normal(scale=0.1, size=v.shape).astype(v.dtype) if k.endswith(".b") else v
+    return {k: v + rng.normal(scale=0.1, size=v.shape).astype(v.dtype) if is_bias(k) else v
             for k, v in weights.items()}
 
 

@@ -63,11 +63,13 @@ class ModelSpec:
     """Everything Triptych asks about one model.
 
     name:        registry key, and the file name of its three implementations
-    task:        "binary" (probabilities, BCE) | "regression" (MSE) | "classification" (logits, softmax CE)
+    task:        "binary" (probabilities, BCE) | "regression" (MSE) | "classification" (integer labels,
+                 (N, C) outputs: logits for softmax CE unless ``metrics`` says otherwise)
     arch:        architecture defaults; every key may be overridden in ``build(...)`` / ``--set``
     rules:       {arch key: rule} checked on every build (triptych.options)
     training:    epochs, batch_size (None = full batch), lr, optimizer, seed, eval_every, keep_best,
-                 optimizer options (momentum, …)
+                 options of that optimizer (momentum, …: used by ``train`` unless the caller names another
+                 optimizer or gives the option)
     input_shape: config → per-sample input shape (None marks a free axis, e.g. sequence length)
     layout:      config → canonical layout {name: (shape, meaning)}
     data:        the standard experiment's data source
@@ -75,6 +77,8 @@ class ModelSpec:
     bench:       the bench problem: batch_size, seq_len, default (in ``triptych bench`` without names)
     flops:       config, seq_len → forward FLOPs per sample (matmuls; 2 per multiply-add)
     describe:    optional (weights, outputs on the test inputs) → one line ``train`` prints
+    metrics:     optional (predictions, targets) → {"loss", …}: test metrics where the task's default
+                 (triptych.experiments.metrics) does not fit, e.g. a classifier trained on MSE
     modules:     {framework: module or dotted name}; defaults to ``<package>.<name>``
     """
 
@@ -91,6 +95,7 @@ class ModelSpec:
     rules: dict[str, Callable] = field(default_factory=dict)
     bench: dict[str, Any] = field(default_factory=dict)
     describe: Callable[[dict, np.ndarray], str] | None = None
+    metrics: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None
     modules: dict[str, Any] = field(default_factory=dict)
     teaches: str = ""  # what a learner takes from it (curriculum index)
     origin: str = ""  # where it comes from in the curriculum

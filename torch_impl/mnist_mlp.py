@@ -1,0 +1,79 @@
+"""The MNIST MLP in PyTorch: flatten 784 → 256 ReLU → 64 ReLU → 10, MSE against the one-hot label, SGD 0.1
+with momentum 0.9 — the PyTorch tutorial's network.
+
+Sections, as in scratch/mnist_mlp.py and keras_impl/mnist_mlp.py:
+data → model → loss → optimizer → training → conversion.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
+from triptych.mnist import load_mnist
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.init import init_linear
+
+__all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+
+_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
+
+
+# ---- model
+class MnistMLP(nn.Module):
+    """x (N, 28, 28) → flatten (N, 784) → [Linear → ReLU] × len(hidden) → Linear → raw outputs (N, 10)."""
+
+    def __init__(self, image_size: tuple[int, int], hidden: tuple[int, ...], activation: str, num_classes: int):
+        super().__init__()
+        sizes = (image_size[0] * image_size[1], *hidden)
+        self.flatten = nn.Flatten()
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activation = _ACTIVATIONS[activation]()
+        self.output = nn.Linear(sizes[-1], num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.flatten(x)
+        for layer in self.hidden:
+            x = self.activation(layer(x))
+        return self.output(x)
+
+
+def build(config: dict) -> MnistMLP:
+    """torch's own initialisation (kaiming-uniform a=√5) unless ``config["init"]`` names another."""
+    model = MnistMLP(config["image_size"], config["hidden"], config["activation"], config["num_classes"])
+    for layer in (*model.hidden, model.output):
+        init_linear(layer, config["init"])
+    return model
+
+
+# ---- loss: nn.MSELoss (reduction "mean": the mean over all N × 10 entries) against one_hot(label)
+class OneHotMSELoss(nn.MSELoss):
+    """mean((p − one_hot(y))²) over N·C entries.   p (N, C), y (N,) int64."""
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(input, F.one_hot(target, input.shape[1]).to(input.dtype))
+
+
+def loss_fn() -> nn.Module:
+    return OneHotMSELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 512
+def train(model: MnistMLP, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
+    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
+    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
+                 linear_from_canonical(weights, "output", "output"))
