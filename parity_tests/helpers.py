@@ -32,3 +32,10 @@ def operation_fd_errors(op, x: np.ndarray, entries: int = 20, seed: int = 0) -> 
         grad = analytic[name]
         errors[name] = float(np.max(np.abs(np.array(numeric) - grad.reshape(-1)[flat])) / np.max(np.abs(grad)))
     return errors
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """``array`` (uint8 values; 3-D images or 1-D labels) as an IDX file: magic, dimensions, bytes."""
+    magic = {3: 0x0803, 1: 0x0801}[array.ndim]
+    return (magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+            + array.astype(np.uint8).tobytes())

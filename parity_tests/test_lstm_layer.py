@@ -102,9 +102,15 @@ def test_torch_second_bias_must_stay_frozen():
     for frozen in (True, False):
         net = torch_fw.build("lstm", **overrides)
         torch_fw.set_weights(net, w0)
-        net.native.lstm.bias_hh_l0.requires_grad_(not frozen)
+        bias_hh = net.native.lstm.bias_hh_l0
+        if frozen:  # build froze it; the test does not
+            assert not bias_hh.requires_grad and not bias_hh.any()
+        else:  # what a stock torch LSTM does
+            bias_hh.requires_grad_(True)
         torch_fw.train(net, X, y, epochs=5, batch_size=4, lr=0.5, optimizer="sgd", seed=0)
         runs[frozen] = torch_fw.get_weights(net)["lstm.b"]
+        if frozen:
+            assert not bias_hh.requires_grad and not bias_hh.any()  # still zero after training
     scratch.set_weights(reference, w0)
     scratch.train(reference, X, y, epochs=5, batch_size=4, lr=0.5, optimizer="sgd", seed=0)
     expected = scratch.get_weights(reference)["lstm.b"]

@@ -102,11 +102,17 @@ class TorchFramework(Framework):
         if set(state) != set(expected):
             raise ValueError(f"checkpoint {path!r}: state_dict keys {sorted(state)} do not match "
                              f"{net.model}'s {sorted(expected)}")
+        loaded = {}
         for key, value in state.items():
             if tuple(value.shape) != tuple(expected[key].shape):
                 raise ValueError(f"checkpoint {path!r}: {key!r} has shape {tuple(value.shape)}, "
                                  f"expected {tuple(expected[key].shape)}")
-        net.native.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+            if not value.is_floating_point():  # an integer tensor would load as whole numbers (mostly 0)
+                raise ValueError(f"checkpoint {path!r}: {key!r} has dtype {value.dtype}; expected floating-point weights")
+            loaded[key] = value.to(expected[key].dtype)
+            if not torch.isfinite(loaded[key]).all():
+                raise ValueError(f"checkpoint {path!r}: {key!r} holds NaN/inf or values beyond {net.dtype}'s range")
+        net.native.load_state_dict(loaded)
 
 
 FRAMEWORK = TorchFramework()
