@@ -97,7 +97,7 @@ class KerasFramework(Framework):
         except Exception as exc:  # h5py/Keras raise many kinds for a corrupt or mismatched file
             net.native.set_weights(before)
             raise ValueError(f"checkpoint {path!r} is not a readable Keras .weights.h5 for {net.model} "
-                             f"({type(exc).__name__}: {exc})") from None
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 FRAMEWORK = KerasFramework()

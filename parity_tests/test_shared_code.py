@@ -85,6 +85,7 @@ def test_every_option_has_a_rule():
 def test_a_rule_less_option_is_checked_against_its_default():
     rule_int, rule_str, rule_tuple = options.like(3), options.like("relu"), options.like((4, 5))
     assert rule_int("m", "k", np.int32(7)) == 7 and rule_tuple("m", "k", [1, 2]) == (1, 2)
+    assert options.like(0.5)("m", "k", 2) == 2.0 and options.like(None)("m", "k", "anything") == "anything"
     for rule, value in ((rule_int, 2.5), (rule_int, True), (rule_str, 3), (rule_tuple, "ab")):
         with pytest.raises(ValueError, match="model 'm': option 'k' must be"):
             rule("m", "k", value)

@@ -95,7 +95,8 @@ class TorchFramework(Framework):
         except FileNotFoundError:
             raise ValueError(f"checkpoint {path!r} does not exist") from None
         except Exception as exc:  # torch raises many kinds for a corrupt file
-            raise ValueError(f"checkpoint {path!r} is not a readable torch state_dict ({type(exc).__name__}: {exc})") from None
+            raise ValueError(f"checkpoint {path!r} is not a readable torch state_dict "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise ValueError(f"checkpoint {path!r} does not hold a state_dict of tensors")
         expected = net.native.state_dict()

@@ -326,7 +326,7 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except (ValueError, FrameworkUnavailable, OSError) as exc:  # OSError: a disk full, a file that vanished
-        print(f"triptych: error: {exc}", file=sys.stderr)
+        print(f"triptych: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)  # one line, always
         return 2
     except MemoryError:
         print("triptych: error: out of memory (a smaller model, batch or data set may fit)", file=sys.stderr)

@@ -125,7 +125,10 @@ def optional(inner: Rule, meaning: str) -> Rule:
 
 def like(default) -> Rule:
     """The fallback for an option its declaration gives no rule: the type of its default (an integer,
-    a finite number, a string, True/False, or a tuple of those)."""
+    a finite number, a string, True/False, a tuple of integers or of anything); a default of None
+    says nothing about its type, so anything goes."""
+    if default is None:
+        return lambda model, key, value: value
     if isinstance(default, (bool, np.bool_)):
         return flag()
     if _is_int(default):
