@@ -10,6 +10,7 @@ and to gradients.
 """
 from __future__ import annotations
 
+import io
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -26,6 +27,14 @@ from keras_impl.training import floatx  # noqa: E402
 
 def _module(model: str):
     return get_spec(model).module(FRAMEWORK.name)
+
+
+class _NamedBuffer(io.BytesIO):
+    """An in-memory file for ``save_weights``: Keras's H5IOStore writes into an io.BytesIO, and the name
+    satisfies save_weights's check that the file name ends in .weights.h5."""
+
+    def __str__(self) -> str:
+        return "in-memory.weights.h5"
 
 
 class KerasFramework(Framework):
@@ -82,18 +91,26 @@ class KerasFramework(Framework):
                 for layer in net.native.layers]
 
     def _save(self, net, path):
-        if not path.endswith(".weights.h5"):
-            raise ValueError(f"Keras checkpoints are .weights.h5 files, got {path!r}")
-        net.native.save_weights(path)
+        """h5py can crash the process when a write to disk fails part way (a full disk), so Keras writes the
+        .weights.h5 into memory and the bytes go to ``path`` with plain file I/O, which fails cleanly."""
+        buffer = _NamedBuffer()
+        net.native.save_weights(buffer)
+        with open(path, "wb") as fh:
+            fh.write(buffer.getvalue())
 
     def _load(self, net, path):
+        """A file that fails to load, or loads NaN/inf, leaves the model's weights as they were."""
         if not os.path.exists(path):
             raise ValueError(f"checkpoint {path!r} does not exist")
+        before = net.native.get_weights()
         try:
             net.native.load_weights(path)
+            if not all(np.all(np.isfinite(w)) for w in net.native.get_weights()):
+                raise ValueError(f"it holds NaN/inf or values beyond {net.dtype}'s range")
         except Exception as exc:  # h5py/Keras raise many kinds for a corrupt or mismatched file
+            net.native.set_weights(before)
             raise ValueError(f"checkpoint {path!r} is not a readable Keras .weights.h5 for {net.model} "
-                             f"({type(exc).__name__}: {exc})") from None
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 FRAMEWORK = KerasFramework()

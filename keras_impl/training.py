@@ -72,18 +72,19 @@ class SharedBatches(keras.utils.PyDataset):
 
 class StepLosses(keras.callbacks.Callback):
     """Per-step training loss.  fit's logs["loss"] is a running mean over the epoch, so the
-    metrics are reset before every batch and logs["loss"] is then the loss of that batch."""
+    metrics are reset before every batch and logs["loss"] is then the loss of that batch; a NaN/inf
+    loss stops fit with ``NonFiniteLoss`` (``plan.record_loss``)."""
 
-    def __init__(self, history: dict):
+    def __init__(self, history: dict, plan):
         super().__init__()
-        self.history = history
+        self.history, self.plan = history, plan
 
     def on_train_batch_begin(self, batch, logs=None):
         for metric in self.model.metrics:
             metric.reset_state()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.history["loss"].append(float(logs["loss"]))
+        self.plan.record_loss(self.history, float(logs["loss"]))
 
 
 class EvaluateEvery(keras.callbacks.Callback):
@@ -120,7 +121,7 @@ def fit(model: keras.Model, loss: keras.losses.Loss, X: np.ndarray, y: np.ndarra
     history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(len(X), plan.batch_size)}
     X_eval, y_eval = (plan.X_val, plan.y_val) if plan.X_val is not None else (X, y)
     model.compile(optimizer=make_optimizer(plan), loss=loss)
-    callbacks = [StepLosses(history), EvaluateEvery(plan, X_eval, y_eval, history)]
+    callbacks = [StepLosses(history, plan), EvaluateEvery(plan, X_eval, y_eval, history)]
     if plan.lr_decay != "none":
         callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)))
     model.fit(SharedBatches(X, y, plan.batch_size, plan.seed), epochs=plan.epochs,

@@ -85,9 +85,22 @@ def torch_second_bias_runs(model: str, units: int) -> tuple[np.ndarray, np.ndarr
     for frozen in (True, False):
         net = torch_fw.build(model, units=units)
         torch_fw.set_weights(net, w0)
-        getattr(net.native, model).bias_hh_l0.requires_grad_(not frozen)
+        bias_hh = getattr(net.native, model).bias_hh_l0
+        if frozen:  # build froze it; the test does not
+            assert not bias_hh.requires_grad and not bias_hh.any()
+        else:  # what a stock torch layer does
+            bias_hh.requires_grad_(True)
         torch_fw.train(net, X, y, **train)
         runs[frozen] = torch_fw.get_weights(net)[f"{model}.b"]
+        if frozen:
+            assert not bias_hh.requires_grad and not bias_hh.any()  # still zero after training
     scratch.set_weights(reference, w0)
     scratch.train(reference, X, y, **train)
     return w0[f"{model}.b"], scratch.get_weights(reference)[f"{model}.b"], runs
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """``array`` (uint8 values; 3-D images or 1-D labels) as an IDX file: magic, dimensions, bytes."""
+    magic = {3: 0x0803, 1: 0x0801}[array.ndim]
+    return (magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+            + array.astype(np.uint8).tobytes())

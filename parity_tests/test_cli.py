@@ -60,7 +60,7 @@ def test_parity_json_and_exit_codes(capsys, monkeypatch):
 @pytest.mark.parametrize("argv, message", [
     (["train", "linreg", "--data", "/nonexistent.csv"], "cannot read CSV"),
     (["parity", "resnet"], "unknown model 'resnet'"),
-    (["train", "xor", "--lr", "-1"], "learning rate must be a positive number"),
+    (["train", "xor", "--lr", "-1"], "option 'lr' must be a finite number > 0, got -1.0"),
     (["summary", "xor", "--set", "hiden=3"], "has no option 'hiden'"),
 ])
 def test_errors_exit_2_with_one_clear_line(capsys, argv, message):
@@ -73,7 +73,7 @@ def test_csv_with_bad_rows(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("1,2\n3,oops\n")
     assert main(["train", "linreg", "--data", str(path)]) == 2
-    assert "row 2 is not all numbers" in capsys.readouterr().err
+    assert "data row 2, column 2 is 'oops', not a plain number" in capsys.readouterr().err
     path.write_text("1,2\n3,nan\n")
     assert main(["train", "linreg", "--data", str(path)]) == 2
     assert "NaN/inf" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
 from reports import html_page, markdown_page
@@ -77,11 +78,15 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float, studi
 def main_report(out: str | Path = "triptych-report", quick: bool = False, models: list[str] | None = None,
                 data: str | None = "sample", progress: bool = True, studies: list[str] | None = None) -> int:
     """Run and write the report; 0 when every model and study ran and every check passed, else 1.
-    ``studies``: None runs every registered study, [] none."""
+    ``studies``: None runs every registered study, [] none.  ``out`` is checked and locked before any
+    work; the report is written into a fresh folder beside it that replaces it whole at the end, so a
+    failed or interrupted run leaves the previous report as it was."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     studies = list(STUDIES) if studies is None else list(studies)
-    reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies)
-    index = write_report(reports, Path(out).resolve(), quick, time.perf_counter() - start, study_reports)
+    with staged_directory(out) as staging:
+        reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies)
+        write_report(reports, staging, quick, time.perf_counter() - start, study_reports)
+    index = Path(out).resolve() / "index.html"
     print_summary(reports, index, time.perf_counter() - start, study_reports)
     return 0 if all(r.ok for r in reports) and all(s.ok for s in study_reports) else 1

@@ -11,7 +11,8 @@ from scratch.optimizers import Optimizer
 def fit(network: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, plan) -> dict:
     """Train ``network`` in place following ``plan`` (a triptych.frameworks.TrainPlan).
 
-    Each step: loss and gradients on one minibatch, then ``optimizer.step``.  Every
+    Each step: loss and gradients on one minibatch, the loss recorded (a NaN/inf loss stops training
+    with ``NonFiniteLoss`` before the step is applied), then ``optimizer.step``.  Every
     ``plan.eval_every`` epochs the evaluation loss (on X_val/y_val, else the training set)
     is recorded; with ``plan.keep_best`` the weights of the best evaluation are restored.
     """
@@ -22,9 +23,10 @@ def fit(network: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, pl
         optimizer.lr = plan.lr_at(epoch)
         network.train()
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            loss, grads, _ = network.loss_and_grads(X[idx], y[idx])
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is stopped by record_loss
+                loss, grads, _ = network.loss_and_grads(X[idx], y[idx])
+            plan.record_loss(history, loss)
             optimizer.step(network.params(), grads)
-            history["loss"].append(loss)
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}
         if plan.eval_every and (epoch + 1) % plan.eval_every == 0:
             network.eval()

@@ -102,18 +102,25 @@ class TorchFramework(Framework):
         except FileNotFoundError:
             raise ValueError(f"checkpoint {path!r} does not exist") from None
         except Exception as exc:  # torch raises many kinds for a corrupt file
-            raise ValueError(f"checkpoint {path!r} is not a readable torch state_dict ({type(exc).__name__}: {exc})") from None
+            raise ValueError(f"checkpoint {path!r} is not a readable torch state_dict "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise ValueError(f"checkpoint {path!r} does not hold a state_dict of tensors")
         expected = net.native.state_dict()
         if set(state) != set(expected):
             raise ValueError(f"checkpoint {path!r}: state_dict keys {sorted(state)} do not match "
                              f"{net.model}'s {sorted(expected)}")
+        loaded = {}
         for key, value in state.items():
             if tuple(value.shape) != tuple(expected[key].shape):
                 raise ValueError(f"checkpoint {path!r}: {key!r} has shape {tuple(value.shape)}, "
                                  f"expected {tuple(expected[key].shape)}")
-        net.native.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+            if not value.is_floating_point():  # an integer tensor would load as whole numbers (mostly 0)
+                raise ValueError(f"checkpoint {path!r}: {key!r} has dtype {value.dtype}; expected floating-point weights")
+            loaded[key] = value.to(expected[key].dtype)
+            if not torch.isfinite(loaded[key]).all():
+                raise ValueError(f"checkpoint {path!r}: {key!r} holds NaN/inf or values beyond {net.dtype}'s range")
+        net.native.load_state_dict(loaded)
 
 
 FRAMEWORK = TorchFramework()

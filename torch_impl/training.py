@@ -72,6 +72,7 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
             idx = torch.from_numpy(idx)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
+            plan.record_loss(history, loss.item())  # a NaN/inf loss stops training before the step
             loss.backward()
             history["loss"].append(loss.item() + l2_penalty(groups))
             optimizer.step()

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from triptych.options import TRAINING_RULES
 from triptych.parity import parity_problem
 from triptych.registry import MODELS, get_spec, resolve
 
@@ -75,6 +76,7 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 10, progress=print) ->
     Frameworks run one after the other (all models in scratch, then torch, then Keras): once
     TensorFlow has trained in a process, NumPy code timed after it runs about 1.4× slower on this
     machine (measured, cause not pinned down), so Keras goes last."""
+    steps = TRAINING_RULES["epochs"](None, "steps", steps)  # a count ≥ 1, checked like epochs
     peak = matmul_gflops()
     problems = {model: _problem(model, steps) for model in models}
     weights, rows = {}, []

@@ -41,11 +41,12 @@ def parameter_count(name: str, config: dict) -> int:
     return int(sum(np.prod(shape) for shape, _ in layout(name, config).values()))
 
 
-def check_weights(name: str, config: dict, weights: dict) -> dict[str, np.ndarray]:
-    """Return ``weights`` as arrays after checking names and shapes against the layout.
+def check_weights(name: str, config: dict, weights: dict, dtype: str | None = None) -> dict[str, np.ndarray]:
+    """Return ``weights`` as arrays (cast to ``dtype`` when given) after checking names, shapes and values
+    against the layout.
 
-    A missing, extra or mis-shaped entry is a ValueError naming the model, the parameter
-    and the expected and actual shape.
+    A missing, extra or mis-shaped entry, a non-float or non-finite array, or a value that ``dtype``
+    cannot hold (1e300 in float32) is a ValueError naming the model, the parameter and what was expected.
     """
     expected = layout(name, config)
     if not isinstance(weights, dict):
@@ -68,6 +69,13 @@ def check_weights(name: str, config: dict, weights: dict) -> dict[str, np.ndarra
             raise ValueError(f"{name}: parameter {key!r} has dtype {value.dtype}, expected a float array")
         if not np.all(np.isfinite(value)):
             raise ValueError(f"{name}: parameter {key!r} contains NaN or inf")
+        if dtype is not None:
+            with np.errstate(over="ignore"):
+                cast = value.astype(dtype)
+            if not np.all(np.isfinite(cast)):
+                raise ValueError(f"{name}: parameter {key!r} holds values up to {np.max(np.abs(value)):.3g}, beyond "
+                                 f"{dtype}'s range (±{np.finfo(dtype).max:.3g})")
+            value = cast
         arrays[key] = value
     return arrays
 

@@ -1,4 +1,5 @@
-"""Canonical ``.npz`` checkpoints (also scratch's native format), loaded with ``allow_pickle=False``."""
+"""Checkpoint names and the canonical ``.npz`` format (also scratch's native one), loaded with
+``allow_pickle=False``.  The extension of a checkpoint's name says its format."""
 from __future__ import annotations
 
 import json
@@ -6,10 +7,33 @@ import zipfile
 
 import numpy as np
 
+from triptych.files import check_writable
+
 META_KEY = "__triptych__"  # a JSON string: {"model": ..., "config": ...}
+EXTENSIONS = {"scratch": (".npz",), "torch": (".pt", ".pth"), "keras": (".weights.h5",)}
+FORMATS = {"scratch": ".npz (scratch/canonical)", "torch": ".pt/.pth (torch state_dict)",
+           "keras": ".weights.h5 (Keras)"}
+
+
+def checkpoint_framework(path: str) -> str:
+    """The framework whose native format the name ``path`` says: .pt/.pth torch, .weights.h5 Keras, .npz scratch."""
+    for framework, extensions in EXTENSIONS.items():
+        if str(path).endswith(extensions):
+            return framework
+    raise ValueError(f"cannot tell the format of {str(path)!r}: expected {', '.join(FORMATS.values())}")
+
+
+def check_checkpoint_path(path, framework: str, what: str = "checkpoint") -> str:
+    """``path`` as a string after checking that its extension is ``framework``'s format and that the
+    file can be written (its folder exists and takes files): a ValueError otherwise."""
+    if not str(path).endswith(EXTENSIONS[framework]):
+        raise ValueError(f"{what} {str(path)!r}: {framework} writes {FORMATS[framework]} files, so the name "
+                         f"must end in {' or '.join(EXTENSIONS[framework])}")
+    return check_writable(path, what)
 
 
 def save_npz(path: str, weights: dict[str, np.ndarray], model: str, config: dict) -> None:
+    """Write ``weights`` and {model, config} to ``path`` (Framework.save makes the write atomic)."""
     meta = json.dumps({"model": model, "config": config})
     with open(path, "wb") as fh:
         np.savez(fh, **weights, **{META_KEY: np.array(meta)})

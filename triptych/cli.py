@@ -1,8 +1,10 @@
 """The ``triptych`` command line: train, summary, parity, convert, bench, report.
 
-Bad input (unknown model or framework, wrong shapes, unreadable files, a missing
-framework) prints one clear line and exits with status 2; a failed parity check or
-report exits with 1.
+Bad input (unknown model or framework, a bad option, wrong shapes, unreadable files, a destination
+that cannot be written, a missing framework) and a training run whose loss turns NaN/inf print one
+clear line and exit with status 2; a failed parity check or report exits with 1; Ctrl-C prints one
+line and exits with 130.  Destinations are checked before any work, and what is written replaces
+the previous files only when complete.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import sys
 import numpy as np
 
 from triptych.bench import default_models as default_bench_models
+from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
+from triptych.files import atomic_paths
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 
@@ -22,18 +26,31 @@ def _frameworks(choice: str) -> list[str]:
 
 
 def _parse_overrides(pairs: list[str]) -> dict:
-    """``--set hidden=13,13 --set dropout=0.2`` → {"hidden": (13, 13), "dropout": 0.2}."""
+    """``--set hidden=13,13 --set dropout=0.2 --set activation=relu`` → {"hidden": (13, 13), "dropout": 0.2,
+    "activation": "relu"}: a JSON value, several of them (a tuple), or else the text as it is."""
     out = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
+        if not sep or not key or not value.strip():
+            raise ValueError(f"--set expects KEY=VALUE with a value, got {pair!r}")
         try:
             parsed = json.loads(f"[{value}]")
-            out[key] = tuple(parsed) if "," in value else parsed[0]
+            out[key] = parsed[0] if len(parsed) == 1 else tuple(parsed)
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+def _save_paths(pattern: str | None, frameworks: list[str]) -> dict[str, str]:
+    """{framework: checkpoint path} from ``--save``, checked before any work: ``{framework}`` is needed
+    when several frameworks run; ``{ext}`` becomes each one's extension (.npz, .pt, .weights.h5)."""
+    if not pattern:
+        return {}
+    if len(frameworks) > 1 and "{framework}" not in pattern:
+        raise ValueError(f"--save {pattern!r} would be written by each of {len(frameworks)} frameworks; put "
+                         f"{{framework}} in it, e.g. --save model_{{framework}}{{ext}}")
+    paths = {name: pattern.replace("{framework}", name).replace("{ext}", EXTENSIONS[name][0]) for name in frameworks}
+    return {name: check_checkpoint_path(path, name, "--save") for name, path in paths.items()}
 
 
 def _progress_printer(name: str, epochs: int):
@@ -53,15 +70,17 @@ def cmd_train(args) -> int:
     from triptych.experiments import epochs_for, load_experiment, metrics
 
     spec = get_spec(args.model)
+    frameworks = _frameworks(args.framework)
+    saves = _save_paths(args.save, frameworks)
     exp = load_experiment(args.model, args.data, seed=0)
     overrides = {**exp.overrides, **_parse_overrides(args.set)}
     defaults = spec.training
-    epochs = args.epochs or epochs_for(args.model, args.data)
+    epochs = args.epochs if args.epochs is not None else epochs_for(args.model, args.data)
     print(f"{args.model}: {spec.description}")
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
-    start_weights = None
-    for name in _frameworks(args.framework):
+    start_weights, trained = None, {}
+    for name in frameworks:
         fw = get_framework(name)
         net = fw.build(args.model, seed=args.seed if args.seed is not None else defaults["seed"], dtype=args.dtype,
                        **overrides)
@@ -85,10 +104,12 @@ def cmd_train(args) -> int:
               f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
         if spec.describe:
             print(f"[{name}] {spec.describe(fw.get_weights(net), outputs)}")
-        if args.save:
-            path = args.save.replace("{framework}", name)
-            fw.save(net, path)
-            print(f"[{name}] saved {path}")
+        trained[name] = (fw, net)
+    with atomic_paths(saves.values()) as temps:  # every framework's file, or none
+        for (name, path), temp in zip(saves.items(), temps):
+            trained[name][0].save(trained[name][1], temp)
+    for name, path in saves.items():
+        print(f"[{name}] saved {path}")
     return 0
 
 
@@ -166,22 +187,11 @@ def cmd_parity(args) -> int:
 # ---------------------------------------------------------------- convert
 
 
-def checkpoint_framework(path: str) -> str:
-    """Framework of a native checkpoint, from its name: .pt/.pth torch, .weights.h5 Keras, .npz canonical."""
-    if path.endswith(".weights.h5"):
-        return "keras"
-    if path.endswith((".pt", ".pth")):
-        return "torch"
-    if path.endswith(".npz"):
-        return "scratch"
-    raise ValueError(f"cannot tell the format of {path!r}: expected .pt/.pth (torch state_dict), "
-                     f".weights.h5 (Keras) or .npz (scratch/canonical)")
-
-
 def cmd_convert(args) -> int:
     from triptych.checkpoints import load_npz
 
     src_fw, dst_fw = checkpoint_framework(args.src), checkpoint_framework(args.dst)
+    check_checkpoint_path(args.dst, dst_fw, "destination")
     model, overrides = args.model, _parse_overrides(args.set)
     if src_fw == "scratch" and model is None:
         _, meta = load_npz(args.src)
@@ -248,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="; ".join(f"{m}: {MODELS[m].data.data_help}" for m in models
                                                 if MODELS[m].data.takes_data))
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec option, e.g. hidden=13")
-    p.add_argument("--save", metavar="PATH", help="save each trained model; {framework} in PATH is replaced")
+    p.add_argument("--save", metavar="PATH", help="save each trained model, all or none, in the format its "
+                   "extension names (.npz, .pt, .weights.h5); {framework} in PATH becomes the framework (needed "
+                   "with several) and {ext} its extension, e.g. xor_{framework}{ext}")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("summary", help="layers, output shapes and parameter counts in each framework")
@@ -306,17 +318,22 @@ def _load_plugins(argv: list[str]) -> None:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        _load_plugins(argv)
-    except Exception as exc:  # noqa: BLE001 — a user's file: any error is theirs, shown in one line
-        print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+        try:
+            _load_plugins(argv)
+        except Exception as exc:  # noqa: BLE001 — a user's file: any error is theirs, shown in one line
+            print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except (ValueError, FrameworkUnavailable) as exc:
-        print(f"triptych: error: {exc}", file=sys.stderr)
+    except (ValueError, FrameworkUnavailable, OSError) as exc:  # OSError: a disk full, a file that vanished
+        print(f"triptych: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)  # one line, always
         return 2
+    except MemoryError:
+        print("triptych: error: out of memory (a smaller model, batch or data set may fit)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("triptych: interrupted; files from earlier runs are as they were", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,8 +4,13 @@ Shapes: features (N, F) float64, regression/binary targets (N, 1) float64.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
+from triptych.options import integer
+
+_TARGET = integer(None)
 LINREG_TRUE_W = np.array([2.0, -3.4])
 LINREG_TRUE_B = 4.2
 
@@ -27,40 +32,70 @@ def linreg_data(n: int = 1000, w=LINREG_TRUE_W, b: float = LINREG_TRUE_B, noise:
     return X, y.reshape(-1, 1)
 
 
+# A plain decimal number: 12, -0.5, .5, 5., 1e-3 (no NaN/inf, no thousands separators, no underscores)
+NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NOT_FINITE = r"[+-]?(?:nan|inf|infinity)"
+
+
 def load_csv(path: str, target: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric CSV (an optional header row is skipped): the ``target`` column is y (N, 1), the rest X (N, F)."""
+    """A numeric CSV as X (N, F) and y (N, 1): the ``target`` column is y, the others X.
+
+    Accepted: UTF-8 text, gzip-compressed or not, comma-separated, one sample per line (blank lines
+    skipped), at least two columns, every data cell a plain decimal number (``12``, ``-0.5``, ``1e-3``).
+    Header rule: the first line is a header when every cell is a name (not a number, not empty); a first
+    line of numbers is data; a first line with an empty cell, or mixing names and numbers, is an error.
+    Refused with the data row and column named: empty cells, NaN/inf, anything else that is not a plain
+    number (``1_000``, ``1,000`` in quotes, ``0x10``), rows of another width.
+    """
+    import pandas as pd
+
+    shown = repr(str(path))
     try:
-        with open(path, encoding="utf-8") as fh:
-            lines = [line.strip() for line in fh if line.strip()]
-    except OSError as exc:
-        raise ValueError(f"cannot read CSV {path!r}: {exc.strerror}") from None
-    if lines and not _is_numeric_row(lines[0]):
-        lines = lines[1:]
-    if not lines:
-        raise ValueError(f"CSV {path!r} has no data rows")
-    rows = [line.split(",") for line in lines]
-    width = len(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if len(row) != width:
-            raise ValueError(f"CSV {path!r}: data row {number} has {len(row)} columns, expected {width}")
-        if not _is_numeric_row(",".join(row)):
-            raise ValueError(f"CSV {path!r}: data row {number} is not all numbers: {','.join(row)!r}")
+        with open(path, "rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        table = pd.read_csv(path, header=None, dtype=str, na_filter=False, skip_blank_lines=True,
+                            compression="gzip" if gzipped else None, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"CSV {shown} has no data rows") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"CSV {shown} is malformed: {str(exc).strip()} (every row needs the same number of "
+                         f"comma-separated cells)") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"CSV {shown} is not UTF-8 text (plain or gzip-compressed CSV expected)") from None
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"cannot read CSV {shown}: {getattr(exc, 'strerror', None) or exc}") from None
+    cells = table.apply(lambda column: column.str.strip())
+    numeric = cells.apply(lambda column: column.str.fullmatch(NUMBER)).to_numpy(dtype=bool)
+    empty = (cells == "").to_numpy()
+    if empty[0].any():
+        raise ValueError(f"CSV {shown}: the first row has an empty cell (column {int(np.argmax(empty[0])) + 1}); "
+                         f"a header names every column and a data row has a number in every cell")
+    if not numeric[0].any():  # a header of names
+        cells, numeric, empty = cells.iloc[1:], numeric[1:], empty[1:]
+    elif not numeric[0].all():
+        raise ValueError(f"CSV {shown}: the first row mixes names and numbers ({', '.join(cells.iloc[0])}); "
+                         f"expected a header of names only or a row of plain numbers only (no underscores, "
+                         f"thousands separators or NaN/inf)")
+    if len(cells) == 0:
+        raise ValueError(f"CSV {shown} has no data rows")
+    width = cells.shape[1]
     if width < 2:
-        raise ValueError(f"CSV {path!r} needs at least 2 columns (features and a target), got {width}")
-    table = np.array(rows, dtype=np.float64)
-    if not np.all(np.isfinite(table)):
-        raise ValueError(f"CSV {path!r} contains NaN/inf values")
-    y = table[:, target].reshape(-1, 1)
-    X = np.delete(table, target % width, axis=1)
-    return X, y
-
-
-def _is_numeric_row(line: str) -> bool:
-    try:
-        [float(cell) for cell in line.split(",")]
-        return True
-    except ValueError:
-        return False
+        raise ValueError(f"CSV {shown} needs at least 2 comma-separated columns (features and a target), got {width}")
+    if not numeric.all():
+        row, column = (int(i) for i in np.argwhere(~numeric)[0])
+        value = cells.iat[row, column]
+        why = ("is empty" if empty[row, column] else
+               f"is {value!r}: NaN/inf are not accepted" if re.fullmatch(_NOT_FINITE, value, re.IGNORECASE)
+               else f"is {value!r}, not a plain number (no thousands separators or underscores)")
+        raise ValueError(f"CSV {shown}: data row {row + 1}, column {column + 1} {why}")
+    with np.errstate(over="ignore"):
+        data = cells.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"CSV {shown} holds numbers beyond float64's range (NaN/inf are not accepted)")
+    target = _TARGET(None, "target", target)
+    if not -width <= target < width:
+        raise ValueError(f"CSV {shown}: target column {target} does not exist in {width} columns")
+    return np.delete(data, target % width, axis=1), data[:, target].reshape(-1, 1)
 
 
 def boston_data(test_size: float = 0.3, random_state: int = 80718):

@@ -23,6 +23,9 @@ from typing import Any, Callable
 import numpy as np
 
 from triptych import canonical
+from triptych.checkpoints import check_checkpoint_path
+from triptych.files import atomic_path
+from triptych.options import LR_DECAYS, TRAINING_RULES, check_training
 from triptych.registry import MODELS, get_spec, resolve
 from triptych.validate import check_dtype, check_X, check_y
 
@@ -35,14 +38,19 @@ OPTIMIZER_OPTIONS = {
     "adam": {"beta_1", "beta_2", "epsilon", "weight_decay"},
     "rmsprop": {"rho", "epsilon", "momentum", "centered"},
 }
-LR_DECAYS = ("none", "linear", "exponential")
 PREDICT_CHUNK = 1000  # predict works through big inputs this many samples at a time (bounded memory)
 
-__all__ = ["FRAMEWORKS", "MODELS", "Framework", "FrameworkUnavailable", "Net", "TrainPlan", "get_framework"]
+__all__ = ["FRAMEWORKS", "LR_DECAYS", "MODELS", "Framework", "FrameworkUnavailable", "Net", "NonFiniteLoss",
+           "TrainPlan", "get_framework"]
 
 
 class FrameworkUnavailable(ImportError):
     """A framework's package is not installed; the message says what to install."""
+
+
+class NonFiniteLoss(ValueError):
+    """Training stopped at a NaN or infinite loss; the message names the step, the framework and the
+    last finite loss."""
 
 
 @dataclass
@@ -78,6 +86,21 @@ class TrainPlan:
     lr_decay: str = "none"
     decay_rate: float = 0.0
     progress: Callable[[dict], None] | None = None
+    where: str = ""  # "model (framework)", for messages
+
+    def record_loss(self, history: dict, loss: float) -> None:
+        """Append one step's loss to ``history["loss"]``, or stop training with :class:`NonFiniteLoss`
+        if it is NaN or infinite (every backend calls this before applying the step, except Keras,
+        whose fit reports the loss after it)."""
+        losses = history["loss"]
+        if not np.isfinite(loss):
+            step, per_epoch = len(losses) + 1, history["steps_per_epoch"]
+            last = (f"the last finite loss was {losses[-1]:.6g} at step {step - 1}" if losses
+                    else "no step before it had a finite loss")
+            raise NonFiniteLoss(f"{self.where}: training diverged: the loss is {float(loss)} at step {step} "
+                                f"(epoch {(step - 1) // per_epoch + 1}); {last}; try a smaller learning rate "
+                                f"than {self.lr:g}")
+        losses.append(float(loss))
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate for 0-based ``epoch``: linear lr·(1 − r·e) (floored at 0) or exponential lr·r^e."""
@@ -100,7 +123,7 @@ class Framework:
         """A fresh model with this framework's own initialisers, seeded; ``overrides`` change the spec."""
         config = resolve(model, overrides)
         dtype = check_dtype(dtype)
-        return self._build(model, config, int(seed), dtype)
+        return self._build(model, config, TRAINING_RULES["seed"](model, "seed", seed), dtype)
 
     def get_weights(self, net: Net) -> dict[str, np.ndarray]:
         """Copies of the parameters in the canonical layout."""
@@ -110,8 +133,7 @@ class Framework:
     def set_weights(self, net: Net, weights: dict) -> None:
         """Load canonical weights (from any framework); checked against the layout first."""
         self._own(net)
-        arrays = canonical.check_weights(net.model, net.config, weights)
-        self._set(net, {k: v.astype(net.dtype) for k, v in arrays.items()})
+        self._set(net, canonical.check_weights(net.model, net.config, weights, net.dtype))
 
     def predict(self, net: Net, X) -> np.ndarray:
         """Evaluation-mode outputs: (N, 1) for regression and XOR probabilities, (N, C) logits
@@ -160,9 +182,16 @@ class Framework:
         return sum(row[3] for row in self.summary(net))
 
     def save(self, net: Net, path: str) -> None:
-        """Native checkpoint: torch state_dict (.pt), Keras .weights.h5, scratch .npz."""
+        """Native checkpoint: torch state_dict (.pt), Keras .weights.h5, scratch .npz; the name must
+        carry the format's extension and its folder must take files (checked first).  Written to a
+        temporary file beside ``path`` and renamed over it: a failed write leaves the old file as it was."""
         self._own(net)
-        self._save(net, str(path))
+        path = check_checkpoint_path(path, self.name)
+        try:
+            with atomic_path(path) as temp:
+                self._save(net, temp)
+        except RuntimeError as exc:  # torch reports a failed write (disk full) as a RuntimeError
+            raise OSError(f"could not write checkpoint {path!r} ({exc}); the previous file is unchanged") from exc
 
     def load(self, net: Net, path: str) -> None:
         self._own(net)
@@ -191,31 +220,19 @@ class Framework:
         keep_best = defaults.get("keep_best", False) if keep_best is None else keep_best
         if eval_every is None and (X_val is not None or keep_best):
             eval_every = defaults.get("eval_every") or 1
+        values, options = check_training(net.model, dict(
+            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, eval_every=eval_every, keep_best=keep_best,
+            lr_decay=lr_decay, decay_rate=decay_rate), optimizer, options, OPTIMIZER_OPTIONS)
+        if progress is not None and not callable(progress):
+            raise ValueError(f"model {net.model!r}: option 'progress' must be a function of one dict, got {progress!r}")
         where = f"{net.model} ({self.name})"
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"{where}: epochs must be a positive integer, got {epochs!r}")
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"{where}: batch_size must be a positive integer or None (full batch), got {batch_size!r}")
-        if not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"{where}: learning rate must be a positive number, got {lr!r}")
-        if optimizer not in OPTIMIZER_OPTIONS:
-            raise ValueError(f"{where}: unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZER_OPTIONS)}")
-        unknown = sorted(set(options) - OPTIMIZER_OPTIONS[optimizer])
-        if unknown:
-            raise ValueError(f"{where}: optimizer {optimizer!r} takes no option {', '.join(map(repr, unknown))}; "
-                             f"expected some of {sorted(OPTIMIZER_OPTIONS[optimizer])}")
-        if lr_decay not in LR_DECAYS:
-            raise ValueError(f"{where}: lr_decay must be one of {LR_DECAYS}, got {lr_decay!r}")
-        if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every < 1):
-            raise ValueError(f"{where}: eval_every must be a positive integer, got {eval_every!r}")
         if (X_val is None) != (y_val is None):
-            raise ValueError(f"{where}: give both X_val and y_val, or neither")
+            raise ValueError(f"model {net.model!r}: give both X_val and y_val, or neither")
         if X_val is not None:
             X_val = check_X(net.model, net.config, X_val, net.dtype)
             y_val = check_y(net.model, net.config, y_val, len(X_val), net.dtype)
-        return TrainPlan(int(epochs), None if batch_size is None else int(batch_size), float(lr), optimizer,
-                         dict(options), int(seed), X_val, y_val, eval_every, bool(keep_best), lr_decay,
-                         float(decay_rate), progress)
+        return TrainPlan(optimizer=optimizer, options=options, X_val=X_val, y_val=y_val, progress=progress,
+                         where=where, **values)
 
     # hooks a backend implements
     def _build(self, model, config, seed, dtype): raise NotImplementedError

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from triptych.files import atomic_path
+
 ENV_DIR = "TRIPTYCH_MNIST_DIR"
 CACHE_DIR = Path.home() / ".cache" / "triptych" / "mnist"
 FILES = {  # role: standard file name
@@ -74,6 +76,8 @@ def read_idx(path: str | Path) -> np.ndarray:
     expected = header + int(np.prod(dims))
     if len(data) != expected:
         raise ValueError(f"MNIST file {str(path)!r} holds {len(data)} bytes; its header {dims} needs {expected}")
+    if dims[0] == 0:
+        raise ValueError(f"MNIST file {str(path)!r} holds no {'images' if ndim == 3 else 'labels'} (its header says {dims})")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -96,6 +100,9 @@ def load_idx_directory(directory: str | Path) -> MnistData:
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(f"MNIST directory {str(directory)!r}: {split} images {images.shape} do not match "
                              f"labels {labels.shape}")
+        if images.shape[1:] != (28, 28):
+            raise ValueError(f"MNIST directory {str(directory)!r}: {split} images are {images.shape[1]}×"
+                             f"{images.shape[2]} pixels; expected 28×28")
         if labels.max() > 9:
             raise ValueError(f"MNIST directory {str(directory)!r}: {split} labels go up to {labels.max()}; expected 0..9")
     return MnistData(scale_pixels(arrays["train_images"]), arrays["train_labels"].astype(np.int64),
@@ -126,18 +133,15 @@ def download_mnist(dest: str | Path, mirrors=MIRRORS, checksums=SHA256) -> Path:
             continue
         errors = []
         for base in mirrors:
-            partial = target.with_suffix(".part")
             try:
-                with urllib.request.urlopen(base + name, timeout=60) as response, open(partial, "wb") as out:
-                    shutil.copyfileobj(response, out)
+                with atomic_path(target) as partial:  # renamed into place only once verified
+                    with urllib.request.urlopen(base + name, timeout=60) as response, open(partial, "wb") as out:
+                        shutil.copyfileobj(response, out)
+                    if sha256(Path(partial)) != checksums[name]:
+                        raise ValueError(f"MNIST download of {name} from {base} failed its SHA-256 check")
             except OSError as exc:
                 errors.append(f"{base}: {exc}")
-                partial.unlink(missing_ok=True)
                 continue
-            if sha256(partial) != checksums[name]:
-                partial.unlink()
-                raise ValueError(f"MNIST download of {name} from {base} failed its SHA-256 check")
-            partial.replace(target)
             break
         else:
             raise ValueError(f"could not download {name}: " + "; ".join(errors))

@@ -5,6 +5,7 @@ against central finite differences.  Used by the tests, ``triptych parity`` and 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -38,20 +39,40 @@ class RungResult:
 
 
 def max_abs(a, b) -> float:
-    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if np.size(a) else 0.0
+    """max|a − b| over two arrays of one shape.  A NaN or inf in either gives NaN and different shapes give
+    inf: both fail every tolerance, wherever they sit."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        return math.inf
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return math.nan
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
 def max_rel(a, b) -> float:
-    """max|a − b| / max(max|a|, max|b|): one relative figure for a whole array."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
-    return max_abs(a, b) / scale if scale > 0 else max_abs(a, b)
+    """max|a − b| / max(max|a|, max|b|): one relative figure for a whole array (NaN/inf as in max_abs)."""
+    diff = max_abs(a, b)
+    if not math.isfinite(diff):
+        return diff
+    scale = max(float(np.max(np.abs(np.asarray(a, np.float64)), initial=0.0)),
+                float(np.max(np.abs(np.asarray(b, np.float64)), initial=0.0)))
+    return diff / scale if scale > 0 else diff
+
+
+def largest(values: dict) -> str:
+    """The key of the largest value, where NaN counts as larger than anything (Python's ``max`` would
+    keep or skip a NaN depending on where it stands)."""
+    return max(values, key=lambda k: (math.isnan(values[k]), values[k]))
 
 
 def worst(a: dict, b: dict, measure) -> tuple[float, str]:
-    """Largest difference over the arrays two dicts share, and the key where it occurs."""
+    """Largest difference between two dicts of arrays, and the key where it occurs.  A key that only
+    one dict has counts as an infinite difference."""
+    unmatched = sorted(set(a) ^ set(b))
+    if unmatched:
+        return math.inf, f"{unmatched[0]} (in one side only)"
     values = {k: measure(a[k], b[k]) for k in a}
-    key = max(values, key=values.get)
+    key = largest(values)
     return values[key], key
 
 
@@ -152,7 +173,7 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
 
     def add(rung, pair, value, detail=""):
         tol, rel = TOLERANCES[dtype].get(rung, (None, False))
-        passed = None if tol is None else bool(value <= tol)
+        passed = False if not math.isfinite(value) else None if tol is None else bool(value <= tol)
         results.append(RungResult(model, dtype, rung, RUNGS[rung], pair, float(value), tol, rel, passed, detail))
 
     pairs = list(itertools.combinations(fws, 2))
@@ -191,12 +212,13 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
         for a, b in pairs:
             loss_diff = max_abs(traj[a][0], traj[b][0])
             weight_diff, key = worst(traj[a][1], traj[b][1], max_abs)
-            add(5, f"{a}↔{b}", max(loss_diff, weight_diff),
+            both = {"losses": loss_diff, "weights": weight_diff}
+            add(5, f"{a}↔{b}", both[largest(both)],
                 f"{steps} steps: losses {loss_diff:.2e}, final weights {weight_diff:.2e} ({key})")
     if 6 in rungs and 6 in TOLERANCES[dtype]:
         load_w0()
         errors = finite_difference_check(fws["scratch"], nets["scratch"], X, y, seed=seed)
-        key = max(errors, key=errors.get)
+        key = largest(errors)
         add(6, "scratch↔FD", errors[key], f"{len(errors)} arrays incl. input; worst {key}")
     return sorted(results, key=lambda r: r.rung)
 

@@ -20,11 +20,11 @@ def _shape_text(shape: tuple) -> str:
 
 
 def check_X(name: str, config: dict, X, dtype: str) -> np.ndarray:
-    """X as a ``dtype`` array of shape (N, *per-sample shape), finite, N ≥ 1."""
-    try:
-        arr = np.asarray(X, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: input X must be a numeric array, got {type(X).__name__} ({exc})") from None
+    """X as a ``dtype`` array of shape (N, *per-sample shape), finite, N ≥ 1; real numbers only (no
+    strings, no complex numbers, whose imaginary part a cast would drop)."""
+    arr = _real_array(name, "input X", X)
+    with np.errstate(over="ignore"):
+        cast = arr.astype(dtype, copy=False)
     want = expected_input_shape(name, config)
     ok = arr.ndim == len(want) + 1 and all(w is None or w == s for w, s in zip(want, arr.shape[1:]))
     if not ok or arr.shape[0] == 0 or (None in want and arr.shape[1] == 0):
@@ -32,6 +32,21 @@ def check_X(name: str, config: dict, X, dtype: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name}: input X contains {bad} NaN/inf value(s); expected finite numbers")
+    if not np.all(np.isfinite(cast)):
+        raise ValueError(f"{name}: input X holds values up to {np.max(np.abs(arr)):.3g}, beyond {dtype}'s range")
+    return cast
+
+
+def _real_array(name: str, what: str, value) -> np.ndarray:
+    """``value`` as an array of booleans, integers or floats (not strings, objects or complex numbers,
+    whose imaginary part a cast would silently drop)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: {what} must be an array of real numbers, got {type(value).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: {what} must be an array of real numbers, got {type(value).__name__} of "
+                         f"dtype {arr.dtype}")
     return arr
 
 
@@ -39,7 +54,7 @@ def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
     """Targets: (N, 1) float for regression/binary (a 1-D (N,) is reshaped); (N,) int labels
     in [0, num_classes) for classification."""
     task = get_spec(name).task
-    arr = np.asarray(y)
+    arr = _real_array(name, "targets y", y)
     if task == "classification":
         classes = config["num_classes"]
         if arr.shape != (n,):
@@ -49,14 +64,11 @@ def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
                 raise ValueError(f"{name}: labels y must be whole numbers 0..{classes - 1}, got non-integer values")
         elif arr.dtype.kind not in "iu":
             raise ValueError(f"{name}: labels y must be integers, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64)
         if arr.min() < 0 or arr.max() >= classes:
             raise ValueError(f"{name}: labels y must lie in 0..{classes - 1}, got values in {arr.min()}..{arr.max()}")
-        return arr
-    try:
-        arr = np.asarray(y, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: targets y must be numeric, got {type(y).__name__}") from None
+        return arr.astype(np.int64)
+    with np.errstate(over="ignore"):
+        arr = arr.astype(dtype)
     if arr.shape == (n,):
         arr = arr.reshape(n, 1)
     if arr.shape != (n, 1):
@@ -68,7 +80,14 @@ def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
     return arr
 
 
-def check_dtype(dtype: str) -> str:
-    if dtype not in ("float32", "float64"):
+def check_dtype(dtype) -> str:
+    """'float32' or 'float64' (a NumPy type or dtype naming one is accepted too)."""
+    name = dtype
+    if not isinstance(dtype, str) and dtype is not None:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if name not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return dtype
+    return name

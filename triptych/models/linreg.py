@@ -33,7 +33,7 @@ register_model(ModelSpec(
     task="regression",
     description="y = X·w + b, MSE, SGD",
     arch=dict(in_features=2, init="default", l2=0.0),  # l2 = λ: the loss gains λ/2·‖w‖² (weight only, not b)
-    rules=dict(in_features=options.integer(1), init=options.choice(*options.DENSE_INITS), l2=options.non_negative()),
+    rules=dict(in_features=options.integer(1), init=options.choice("default", "zeros"), l2=options.non_negative()),
     training=dict(epochs=3, batch_size=10, lr=0.03, optimizer="sgd", seed=0, eval_every=None),
     input_shape=lambda config: (config["in_features"],),
     layout=layout,

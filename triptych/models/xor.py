@@ -28,7 +28,7 @@ register_model(ModelSpec(
     description="2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1",
     arch=dict(in_features=2, hidden=(10,), activation="tanh", init="default"),
     rules=dict(in_features=options.integer(1), hidden=options.int_tuple(1),
-               activation=options.choice(*options.ACTIVATIONS), init=options.choice(*options.DENSE_INITS)),
+               activation=options.choice(*options.ACTIVATIONS), init=options.choice("default")),
     training=dict(epochs=200, batch_size=1, lr=0.1, optimizer="sgd", seed=0, eval_every=None),
     input_shape=lambda config: (config["in_features"],),
     layout=layout,

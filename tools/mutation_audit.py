@@ -1,0 +1,143 @@
+"""A mutation audit: plant one single-point bug at a time in scratch/, the conversions and triptych/, run
+the tests that cover that code, and count the bugs the tests catch.
+
+    PYTHONPATH=. python tools/mutation_audit.py [--only ID] [--list]
+
+Each mutant replaces one snippet (which must occur exactly once) and is always restored, even on
+Ctrl-C.  Run it on a clean tree and nothing else at the same time: the tests import the mutated file.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+T_SAMPLER = ["parity_tests/test_shared_code.py", "-k", "sampler", "parity_tests/test_optimizers.py"]
+T_INPUTS = ["parity_tests/test_bad_input.py", "-k", "inputs or binary", "parity_tests/test_shared_code.py"]
+T_PARITY = ["parity_tests/test_shared_code.py", "-k", "parity or nan", "parity_tests/test_parity_ladder.py"]
+T_WEIGHTS = ["parity_tests/test_bad_input.py", "-k", "weights", "parity_tests/test_safe_writes.py"]
+T_OPTIONS = ["parity_tests/test_bad_input.py", "-k", "train or build"]
+T_FILES = ["parity_tests/test_safe_writes.py"]
+T_OPTIM = ["parity_tests/test_optimizers.py"]
+T_DENSE = ["parity_tests/test_parity_ladder.py", "-k", "xor or linreg or house", "parity_tests/test_conventions_dense.py"]
+T_CNN = ["parity_tests/test_cnn_layers.py", "parity_tests/test_parity_ladder.py", "-k", "mnist_cnn"]
+T_LSTM = ["parity_tests/test_lstm_layer.py", "parity_tests/test_parity_ladder.py", "-k", "lstm"]
+T_CONVERT = ["parity_tests/test_shared_code.py", "parity_tests/test_checkpoints.py", "parity_tests/test_cnn_layers.py"]
+
+# (id, file, snippet, replacement, pytest arguments)
+MUTANTS = [
+    ("sampler-same-order-every-epoch", "triptych/batching.py", "np.random.default_rng([seed, epoch])",
+     "np.random.default_rng(seed)", T_SAMPLER),
+    ("sampler-full-batch-boundary", "triptych/batching.py", "batch_size >= n:", "batch_size > n:", T_SAMPLER),
+    ("binary-check-upper-bound-off", "triptych/validate.py", "(arr.min() < 0 or arr.max() > 1)", "(arr.min() < 0)", T_INPUTS),
+    ("X-finite-check-off", "triptych/validate.py", "    if not np.all(np.isfinite(arr)):\n        bad",
+     "    if False:\n        bad", T_INPUTS),
+    ("label-range-off-by-one", "triptych/validate.py", "arr.max() >= classes", "arr.max() > classes", T_INPUTS),
+    ("parity-python-max-skips-nan", "triptych/parity.py", "max(values, key=lambda k: (math.isnan(values[k]), values[k]))",
+     "max(values, key=values.get)", T_PARITY),
+    ("parity-broadcasts-shapes", "triptych/parity.py", "if a.shape != b.shape:", "if False:", T_PARITY),
+    ("parity-tolerance-x10", "triptych/parity.py", "else bool(value <= tol)", "else bool(value <= 10 * tol)", T_PARITY),
+    ("float32-range-check-off", "triptych/canonical.py", "            if not np.all(np.isfinite(cast)):",
+     "            if False:", T_WEIGHTS),
+    ("weight-shape-check-by-size", "triptych/canonical.py", "if value.shape != shape:",
+     "if value.size != np.prod(shape):", T_WEIGHTS),
+    ("momentum-1-accepted", "triptych/options.py", "return real(0.0, 1.0, high_open=not include_one)",
+     "return real(0.0, 1.0, high_open=False)", T_OPTIONS),
+    ("nesterov-without-momentum", "triptych/options.py", 'if options.get("nesterov") and not options.get("momentum"):',
+     "if False:", T_OPTIONS),
+    ("options-accept-inf", "triptych/options.py", "ok = _is_real(value) and math.isfinite(value) \\",
+     "ok = _is_real(value) \\", T_OPTIONS),
+    ("divergence-misses-inf", "triptych/frameworks.py", "if not np.isfinite(loss):", "if np.isnan(loss):",
+     ["parity_tests/test_safe_writes.py", "-k", "non_finite"]),
+    ("csv-mixed-row-is-a-header", "triptych/data.py", "if not numeric[0].any():  # a header of names",
+     "if not numeric[0].all():  # a header of names", ["parity_tests/test_bad_input.py", "-k", "csv"]),
+    ("boston-std-from-all-rows", "triptych/data.py", "X[train].mean(axis=0), X[train].std(axis=0)",
+     "X[train].mean(axis=0), X.std(axis=0)", ["parity_tests/test_house_mlp.py"]),
+    ("idx-zero-images-accepted", "triptych/mnist.py", "    if dims[0] == 0:", "    if False:",
+     ["parity_tests/test_bad_input.py", "-k", "idx", "parity_tests/test_mnist_data.py"]),
+    ("write-in-place-not-atomic", "triptych/files.py", 'return path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")',
+     "return path", T_FILES),
+    ("report-not-swapped", "triptych/files.py", "                if out.exists():\n                    os.rename(out, old)",
+     "                if False:\n                    os.rename(out, old)", T_FILES),
+    ("report-lock-shared", "triptych/files.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB", T_FILES),
+    ("sgd-nesterov-formula", "scratch/optimizers.py", "grad = grad + self.momentum * buf if self.nesterov else buf",
+     "grad = buf + self.momentum * grad if self.nesterov else buf", T_OPTIM),
+    ("adam-bias-correction-t+1", "scratch/optimizers.py", "v_hat = v / (1.0 - self.beta_2**t)",
+     "v_hat = v / (1.0 - self.beta_2**(t + 1))", T_OPTIM),
+    ("trainer-ignores-lr-decay", "scratch/trainer.py", "optimizer.lr = plan.lr_at(epoch)", "optimizer.lr = plan.lr", T_OPTIM),
+    ("weight-decay-sign", "scratch/optimizers.py", "grads[name] + self.weight_decay * param",
+     "grads[name] - self.weight_decay * param", T_OPTIM),
+    ("mse-gradient-halved", "scratch/losses.py", "return 2.0 * (self.prediction - self.target)",
+     "return 1.0 * (self.prediction - self.target)", T_DENSE),
+    ("bce-gradient-clip-bounds", "scratch/losses.py", "inside = (p > BCE_EPSILON) & (p < 1.0 - BCE_EPSILON)",
+     "inside = (p > 0) & (p < 1.0)", T_DENSE),
+    ("relu-gradient-at-zero", "scratch/ops.py", "return output_grad * (self.input > 0)",
+     "return output_grad * (self.input >= 0)", T_CNN),
+    ("maxpool-ties-all-routed", "scratch/conv.py", "                hit &= ~taken\n", "", T_CNN),
+    ("lstm-backward-forget-gate", "scratch/recurrent.py", "            dc *= f[t]", "            dc *= o[t]", T_LSTM),
+    ("torch-conv-kernel-transposed", "torch_impl/convert.py", 'tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0)',
+     'tensors[f"{torch_name}.weight"].permute(3, 2, 1, 0)', T_CONVERT),
+    ("torch-flatten-order-kept", "torch_impl/convert.py",
+     "return matrix.reshape(out, channels, -1).transpose(1, 2).reshape(out, -1)",
+     "return matrix.reshape(out, channels, -1).reshape(out, -1)", T_CONVERT),
+    ("torch-lstm-drops-bias-hh", "torch_impl/lstm.py", 'tensors["lstm.bias_ih_l0"] + tensors["lstm.bias_hh_l0"]',
+     'tensors["lstm.bias_ih_l0"]', T_LSTM + ["parity_tests/test_shared_code.py"]),
+    ("torch-lstm-bias-loaded-twice", "torch_impl/lstm.py", '"lstm.bias_hh_l0": torch.zeros_like(weights["lstm.b"])',
+     '"lstm.bias_hh_l0": weights["lstm.b"]', T_LSTM + ["parity_tests/test_shared_code.py"]),
+    ("torch-lstm-bias-hh-trainable", "torch_impl/lstm.py", "self.lstm.bias_hh_l0.requires_grad_(False)",
+     "self.lstm.bias_hh_l0.requires_grad_(True)", T_LSTM),
+    ("torch-cnn-channels-from-input-side", "torch_impl/mnist_cnn.py", 'channels = tensors["conv2.weight"].shape[0]',
+     'channels = tensors["conv2.weight"].shape[1]', T_CONVERT),
+    ("keras-lstm-kernels-swapped", "keras_impl/lstm.py", '"lstm.W": lstm.kernel, "lstm.U": lstm.recurrent_kernel',
+     '"lstm.W": lstm.recurrent_kernel, "lstm.U": lstm.kernel', ["parity_tests/test_shared_code.py", "-k", "keras"]),
+    ("keras-xor-bias-before-kernel", "keras_impl/xor.py", '(("W", layer.kernel), ("b", layer.bias))',
+     '(("b", layer.bias), ("W", layer.kernel))', ["parity_tests/test_shared_code.py", "-k", "keras"]),
+]
+
+
+def run_mutant(mutant, timeout: int = 1200) -> tuple[bool, str, float]:
+    """(killed, first failing test or reason, seconds) for one mutant; the file is always restored."""
+    name, file, old, new, tests = mutant
+    path = ROOT / file
+    original = path.read_text(encoding="utf-8")
+    if original.count(old) != 1:
+        raise SystemExit(f"{name}: the snippet occurs {original.count(old)} times in {file}")
+    start = time.perf_counter()
+    try:
+        path.write_text(original.replace(old, new), encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                             cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return True, "timed out", time.perf_counter() - start
+    finally:
+        path.write_text(original, encoding="utf-8")
+    failed = [line.split(" ")[1] for line in out.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    return out.returncode != 0, (failed[0] if failed else out.stdout.strip().splitlines()[-1]), time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run the mutants whose id contains this")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    mutants = [m for m in MUTANTS if not args.only or args.only in m[0]]
+    if args.list:
+        print("\n".join(f"{m[0]:<36} {m[1]}" for m in mutants))
+        return 0
+    survivors = []
+    for i, mutant in enumerate(mutants, 1):
+        killed, detail, seconds = run_mutant(mutant)
+        print(f"[{i}/{len(mutants)}] {'killed  ' if killed else 'SURVIVED'} {mutant[0]:<36} {seconds:5.0f} s  {detail}",
+              flush=True)
+        if not killed:
+            survivors.append(mutant[0])
+    print(f"\nkilled {len(mutants) - len(survivors)}/{len(mutants)}; survivors: {', '.join(survivors) or 'none'}")
+    return 0 if not survivors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
