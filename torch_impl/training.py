@@ -72,9 +72,8 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
             idx = torch.from_numpy(idx)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
-            plan.record_loss(history, loss.item())  # a NaN/inf loss stops training before the step
+            plan.record_loss(history, loss.item() + l2_penalty(groups))  # NaN/inf stops training before the step
             loss.backward()
-            history["loss"].append(loss.item() + l2_penalty(groups))
             optimizer.step()
         scheduler.step()
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}
