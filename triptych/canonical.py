@@ -33,7 +33,8 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 
 def conv_size(size: int, kernel: int, stride: int, padding: str) -> int:
-    """Side after a convolution: 'valid' ⌊(size − k) / s⌋ + 1 (0 when the kernel does not fit), 'same' ⌈size / s⌉."""
+    """Side after a convolution with stride s: 'valid' ⌊(size − k) / s⌋ + 1 (0 when the kernel does not
+    fit), 'same' ⌈size / s⌉."""
     if padding == "same":
         return -(-size // stride)
     return max((size - kernel) // stride + 1, 0)

@@ -35,7 +35,8 @@ def _conv(filters, kernel, stride, padding, activation, pool) -> Conv:
 
 
 def _valid(conv) -> bool:
-    return (whole(conv.filters) and len(conv.kernel) == 2 and all(whole(k) for k in conv.kernel) and whole(conv.stride) and conv.padding in PADDINGS
+    return (whole(conv.filters) and len(conv.kernel) == 2 and all(whole(k) for k in conv.kernel)
+            and whole(conv.stride) and conv.padding in PADDINGS
             and conv.activation in options.ACTIVATIONS and whole(conv.pool))
 
 

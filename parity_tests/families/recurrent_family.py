@@ -1,27 +1,42 @@
-"""recurrent_family: stacked recurrent layers of any widths over sequences of a given length, the last
-hidden state into one sigmoid unit, binary cross-entropy.
+"""recurrent_family: stacked recurrent layers (simple RNN, GRU or LSTM) of any widths over sequences of a
+given length, the last hidden state into one sigmoid unit, binary cross-entropy.
 
-    config: cell ('lstm'), units = (u1, …) one per stacked layer, in_features F, seq_len T
+    config: cell ('rnn' | 'gru' | 'lstm'), units = (u1, …) one per stacked layer, in_features F, seq_len T
     x (N, T, F) → layer 1 (every step) → … → layer k (last step only) h_T (N, u_k) → σ(h_T W + b) (N, 1)
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from parity_tests.families import implementations, synthetic_source
 from triptych import options
 from triptych.canonical import dense
 from triptych.registry import ModelSpec, register_model
 
-GATES = {"lstm": "i, f, g, o"}  # gates side by side along the kernels' last axis, in this order
+
+class Cell(NamedTuple):
+    blocks: str  # the gate blocks side by side along the kernels' last axis
+    bias: str  # what the bias holds
+    bias_rows: int  # 1: b (k·u,); 2: b (2, k·u), an input and a recurrent bias
+
+    @property
+    def gates(self) -> int:
+        return len(self.blocks.split(", "))
+
+
+CELLS = {"rnn": Cell("h", "bias", 1),
+         "gru": Cell("z, r, h", "row 0 the input bias, row 1 the recurrent bias (the reset acts after the "
+                                "recurrent matmul), blocks z, r, h", 2),
+         "lstm": Cell("i, f, g, o", "the one bias, gates i, f, g, o", 1)}
 
 
 def layout(config):
-    cell, gates = config["cell"], GATES[config["cell"]]
-    n = len(gates.split(", "))
-    out, n_in = {}, config["in_features"]
+    cell, out, n_in = CELLS[config["cell"]], {}, config["in_features"]
     for i, u in enumerate(config["units"], start=1):
-        out[f"{cell}{i}.W"] = ((n_in, n * u), f"layer {i} input kernel, gates {gates} along the last axis")
-        out[f"{cell}{i}.U"] = ((u, n * u), f"layer {i} recurrent kernel, gates {gates}")
-        out[f"{cell}{i}.b"] = ((n * u,), f"layer {i} bias, gates {gates}")
+        name, k = f"{config['cell']}{i}", cell.gates
+        out[f"{name}.W"] = ((n_in, k * u), f"layer {i} input kernel, blocks {cell.blocks} along the last axis")
+        out[f"{name}.U"] = ((u, k * u), f"layer {i} recurrent kernel, blocks {cell.blocks}")
+        out[f"{name}.b"] = ((k * u,) if cell.bias_rows == 1 else (cell.bias_rows, k * u), f"layer {i} {cell.bias}")
         n_in = u
     dense(out, "output", n_in, 1, "sigmoid output on the last hidden state")
     return out
@@ -29,7 +44,7 @@ def layout(config):
 
 def flops(config, seq_len=None):
     """2 · Σ_layers T·(in + u)·gates·u + 2·u_k per sample."""
-    n, n_in, total = len(GATES[config["cell"]].split(", ")), config["in_features"], 0
+    n, n_in, total = CELLS[config["cell"]].gates, config["in_features"], 0
     for u in config["units"]:
         total += config["seq_len"] * (n_in + u) * n * u
         n_in = u
@@ -40,8 +55,8 @@ SPEC = ModelSpec(
     name="recurrent_family",
     task="binary",
     description="(T, F) → stacked recurrent layers → last state → Dense(1) sigmoid, BCE (random configurations)",
-    arch=dict(cell="lstm", units=(6, 4), in_features=3, seq_len=5),
-    rules=dict(cell=options.choice(*GATES), units=options.int_tuple(1), in_features=options.integer(1),
+    arch=dict(cell="gru", units=(6, 4), in_features=3, seq_len=5),
+    rules=dict(cell=options.choice(*CELLS), units=options.int_tuple(1), in_features=options.integer(1),
                seq_len=options.integer(1)),
     training=dict(epochs=5, batch_size=16, lr=1e-3, optimizer="adam", seed=0),
     input_shape=lambda config: (config["seq_len"], config["in_features"]),
