@@ -10,18 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from triptych.canonical import same_padding  # TensorFlow's rule: the odd extra pixel goes after
 from scratch.ops import ACTIVATIONS, BiasAdd, Operation, ParamOperation
 from scratch.layers import Layer
 
 PADDINGS = ("valid", "same")
-
-
-def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's 'same': output ⌈size / stride⌉; total padding max((out − 1)·s + k − size, 0),
-    split (total // 2 before, the rest after), so an odd total puts the extra pixel after."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
 
 
 class Conv2D(ParamOperation):

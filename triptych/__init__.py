@@ -10,8 +10,9 @@ Nothing here imports torch, TensorFlow or JAX: a framework is imported when it i
 """
 from triptych.frameworks import FRAMEWORKS, Framework, FrameworkUnavailable, Net, TrainPlan, get_framework
 from triptych.registry import (MODELS, STUDIES, DataSource, Experiment, ModelSpec, StudyResult, StudySpec,
-                               get_spec, get_study, load_plugin, register_model, register_study, resolve)
+                               get_spec, get_study, load_plugin, register_model, register_study, resolve,
+                               unregister_model)
 
 __all__ = ["FRAMEWORKS", "MODELS", "STUDIES", "DataSource", "Experiment", "Framework", "FrameworkUnavailable",
            "ModelSpec", "Net", "StudyResult", "StudySpec", "TrainPlan", "get_framework", "get_spec", "get_study",
-           "load_plugin", "register_model", "register_study", "resolve"]
+           "load_plugin", "register_model", "register_study", "resolve", "unregister_model"]

@@ -32,6 +32,22 @@ def conv_output_size(size: int, kernel: int, pool: int) -> int:
     return (size - kernel + 1) // pool
 
 
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same': output ⌈size / stride⌉; total padding max((out − 1)·s + k − size, 0),
+    split (total // 2 before, the rest after), so an odd total puts the extra pixel after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv_size(size: int, kernel: int, stride: int, padding: str) -> int:
+    """Side after a convolution with stride s: 'valid' ⌊(size − k) / s⌋ + 1 (0 when the kernel does not
+    fit), 'same' ⌈size / s⌉."""
+    if padding == "same":
+        return -(-size // stride)
+    return max((size - kernel) // stride + 1, 0)
+
+
 def layout(name: str, config: dict) -> Layout:
     """Ordered {parameter name: (shape, meaning)} of model ``name`` built with ``config``."""
     return get_spec(name).layout(config)

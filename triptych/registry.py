@@ -155,6 +155,9 @@ class _Registry(Mapping):
     def add(self, spec) -> None:
         self._items[spec.name] = spec
 
+    def remove(self, name: str) -> None:
+        del self._items[self.get_checked(name).name]
+
     def __getitem__(self, name: str):
         self._load()
         return self._items[name]
@@ -198,6 +201,11 @@ def register_model(spec: ModelSpec, scratch=None, torch=None, keras=None, replac
         raise ValueError(f"a model named {spec.name!r} is already registered (pass replace=True to replace it)")
     MODELS.add(spec)
     return spec
+
+
+def unregister_model(name: str) -> None:
+    """Remove a registered model (a plugin withdrawing what it added); an unknown name is a ValueError."""
+    MODELS.remove(name)
 
 
 def register_study(spec: StudySpec, replace: bool = False) -> StudySpec:

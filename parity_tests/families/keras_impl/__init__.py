@@ -1,0 +1,1 @@
+"""The families in idiomatic Keras 3 (stock layers, compile + fit)."""

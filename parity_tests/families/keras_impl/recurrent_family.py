@@ -1,0 +1,53 @@
+"""recurrent_family in Keras 3: (T, F) → stacked SimpleRNN / GRU / LSTM → last hidden state →
+Dense(1, sigmoid), binary cross-entropy.
+
+Sections, as in scratch/recurrent_family.py and torch_impl/recurrent_family.py.
+"""
+from __future__ import annotations
+
+import keras
+
+from keras_impl import training
+
+CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+OPTIONS = {"rnn": {}, "gru": dict(reset_after=True, use_cudnn=False), "lstm": dict(use_cudnn=False)}
+
+# ---- data: random sequences (N, T, F) and targets (N, 1) in {0, 1} (parity_tests.families.synthetic_source)
+
+
+# ---- model: Sequential; every recurrent layer but the last returns its sequences.  OPTIONS: the GRU with
+# reset_after=True (Keras's default, spelled out: the reset acts after the recurrent matmul, as in torch);
+# use_cudnn=False: the generic kernel, so CPU and GPU agree
+def build(config: dict, dtype: str) -> keras.Model:
+    cell, units = config["cell"], config["units"]
+    model = keras.Sequential(name="recurrent_family")
+    model.add(keras.Input(shape=(config["seq_len"], config["in_features"]), dtype=dtype))
+    for i, u in enumerate(units, start=1):
+        model.add(CELLS[cell](u, return_sequences=i < len(units), **OPTIONS[cell], name=f"{cell}{i}", dtype=dtype))
+    model.add(keras.layers.Dense(1, activation="sigmoid", name="output", dtype=dtype))
+    return model
+
+
+# ---- loss: binary cross-entropy on the probabilities (inside fit Keras uses the sigmoid's logits)
+def loss() -> keras.losses.Loss:
+    return keras.losses.BinaryCrossentropy()
+
+
+# ---- optimizer: keras.optimizers.SGD / Adam as the plan asks (keras_impl/training.make_optimizer)
+# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
+def train(model: keras.Model, X, y, plan) -> dict:
+    return training.fit(model, loss(), X, y, plan)
+
+
+# ---- conversion: kernel (in, k·u), recurrent kernel (u, k·u) and bias ((k·u,), the GRU's (2, k·u)), gate
+# blocks side by side in the canonical order: the canonical layout as is
+def canonical_variables(model: keras.Model) -> dict:
+    out = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            out.update({"output.W": layer.kernel, "output.b": layer.bias})
+        else:
+            cell = layer.cell
+            out.update({f"{layer.name}.W": cell.kernel, f"{layer.name}.U": cell.recurrent_kernel,
+                        f"{layer.name}.b": cell.bias})
+    return out

@@ -1,0 +1,1 @@
+"""The families in NumPy from scratch (the scratch framework's layers)."""

@@ -1,0 +1,1 @@
+"""The families in idiomatic PyTorch (stock nn layers)."""

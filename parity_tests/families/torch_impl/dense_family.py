@@ -1,0 +1,61 @@
+"""dense_family in PyTorch: F → [nn.Linear → activation] × depth → nn.Linear(·, 1), MSE.
+
+Sections, as in scratch/dense_family.py and keras_impl/dense_family.py.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+
+ACTIVATIONS = {"linear": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+# ---- data: random X (N, F) and targets (N, 1) (parity_tests.families.synthetic_source)
+
+
+# ---- model
+class DenseFamily(nn.Module):
+    """x (N, F) → [Linear → activation] per hidden layer → Linear → (N, 1)."""
+
+    def __init__(self, in_features: int, hidden):
+        super().__init__()
+        sizes = (in_features, *(h.width for h in hidden))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activations = nn.ModuleList(ACTIVATIONS[h.activation]() for h in hidden)
+        self.output = nn.Linear(sizes[-1], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer, activation in zip(self.hidden, self.activations):
+            x = activation(layer(x))
+        return self.output(x)
+
+
+def build(config: dict) -> DenseFamily:
+    """torch's own initialisation; parity copies canonical weights in."""
+    return DenseFamily(config["in_features"], config["hidden"])
+
+
+# ---- loss: mean squared error
+def loss_fn() -> nn.Module:
+    return nn.MSELoss()
+
+
+# ---- optimizer: torch.optim.SGD / Adam as the plan asks (torch_impl/training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+def train(model: DenseFamily, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: hidden{i}.W (in, out) = hidden.{i−1}.weight.T; output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
+    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
+    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
+                 linear_from_canonical(weights, "output", "output"))

@@ -1,0 +1,280 @@
+"""Property-based parity: architectures and optimizer settings nobody picked, drawn by hypothesis.
+
+The drawn networks are the generic families of ``parity_tests/families/`` (dense, conv, recurrent),
+registered through the public registry (``triptych.register_model``) like a user's own model, and
+checked with the parity ladder's rungs 1–4 (forward, loss, gradients incl. the input, one optimizer
+step) for every pair in float64 at the ladder's tolerances.  The optimizer family draws a network
+from any family plus an optimizer (SGD with or without (Nesterov) momentum, RMSprop plain or centered
+with or without momentum, Adam) with random hyperparameters, minibatches and learning-rate decay,
+trains 1 to 9 steps in all three frameworks from the same weights and compares the per-step losses and
+the weights: at rung 4's tolerance after one step, at rung 5's (a trajectory) after more.
+
+Each family runs twice: a bounded, derandomised test in the default suite (the same examples on
+every run) and a ``deep`` one (``pytest -m deep -s``: ``TRIPTYCH_DEEP_EXAMPLES``, default 500,
+fresh examples per run, ``--hypothesis-seed=N`` repeats a run) that prints the number of examples
+and the worst difference per rung.  A failure that hypothesis shrinks is kept below as an
+``example`` of the default test, with what it caught.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from parity_tests.families.recurrent_family import CELLS
+from triptych.canonical import conv_size
+from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.options import ACTIVATIONS
+from triptych.parity import max_abs, parity_problem, parity_weights, run_ladder, worst
+from triptych.registry import resolve
+from triptych.tolerances import PARITY_EPSILONS, TOLERANCES
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
+
+DEFAULT = settings(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+DEEP = settings(DEFAULT, derandomize=False, max_examples=int(os.environ.get("TRIPTYCH_DEEP_EXAMPLES", "500")))
+FEW_STEPS_N = 8  # samples of the optimizer family's problem (minibatches of 3, 4 or all 8)
+
+# ---------------------------------------------------------------- what is drawn
+
+activations = st.sampled_from(ACTIVATIONS)
+
+dense_configs = st.fixed_dictionaries(dict(
+    in_features=st.integers(1, 8),
+    hidden=st.lists(st.tuples(st.integers(1, 32), activations), min_size=1, max_size=4).map(tuple)))
+
+
+@st.composite
+def conv_configs(draw):
+    """1–3 blocks; each kernel (for 'valid') and pool is drawn to fit what the blocks before left."""
+    h, w = draw(st.integers(1, 16)), draw(st.integers(1, 16))
+    config = dict(image_size=(h, w), channels=draw(st.integers(1, 3)), convs=[], num_classes=draw(st.integers(2, 4)))
+    for _ in range(draw(st.integers(1, 3))):
+        padding = draw(st.sampled_from(("valid", "same")))
+        kh, kw = (draw(st.integers(1, 5 if padding == "same" else min(5, side))) for side in (h, w))
+        stride = draw(st.integers(1, 2))
+        ho, wo = conv_size(h, kh, stride, padding), conv_size(w, kw, stride, padding)
+        pool = draw(st.integers(1, min(3, ho, wo)))
+        config["convs"].append((draw(st.integers(1, 16)), (kh, kw), stride, padding, draw(activations), pool))
+        h, w = ho // pool, wo // pool
+    config["convs"] = tuple(config["convs"])
+    return config
+
+
+recurrent_configs = st.fixed_dictionaries(dict(
+    cell=st.sampled_from(tuple(CELLS)), units=st.lists(st.integers(1, 16), min_size=1, max_size=2).map(tuple),
+    in_features=st.integers(1, 6), seq_len=st.integers(1, 10)))
+
+FAMILY_CONFIGS = {"dense_family": dense_configs, "conv_family": conv_configs(),
+                  "recurrent_family": recurrent_configs}
+
+
+@st.composite
+def optimizer_plans(draw):
+    """fw.train keyword arguments: optimizer, lr (10⁻⁴…0.5, log-uniform), its options, decay, epochs, batch."""
+    optimizer = draw(st.sampled_from(("sgd", "rmsprop", "adam")))
+    plan = dict(optimizer=optimizer, lr=float(10 ** draw(st.floats(-4, np.log10(0.5)))),
+                epochs=draw(st.integers(1, 3)), batch_size=draw(st.sampled_from((None, 3, 4))),
+                lr_decay=draw(st.sampled_from(("none", "linear", "exponential"))))
+    if optimizer in ("sgd", "rmsprop"):
+        plan["momentum"] = draw(st.sampled_from((0.0,)) | st.floats(0.05, 0.99))
+    if optimizer == "sgd":
+        plan["nesterov"] = plan["momentum"] > 0 and draw(st.booleans())
+    elif optimizer == "rmsprop":
+        plan.update(rho=draw(st.floats(0.5, 0.999)), centered=draw(st.booleans()))
+    else:
+        plan.update(beta_1=draw(st.floats(0.0, 0.99)), beta_2=draw(st.floats(0.5, 0.9999)))
+    if optimizer in PARITY_EPSILONS:  # Keras and torch place epsilon differently: a tiny one in all three
+        plan["epsilon"] = PARITY_EPSILONS[optimizer]
+    if plan["lr_decay"] == "linear":  # lr·(1 − r·epoch) stays positive over the epochs
+        plan["decay_rate"] = draw(st.floats(0.01, 0.99 / plan["epochs"]))
+    elif plan["lr_decay"] == "exponential":
+        plan["decay_rate"] = draw(st.floats(0.3, 0.99))
+    return plan
+
+
+optimizer_cases = st.sampled_from(tuple(FAMILY_CONFIGS)).flatmap(
+    lambda model: st.tuples(st.just(model), FAMILY_CONFIGS[model], optimizer_plans()))
+
+# ---------------------------------------------------------------- the checks
+
+SEEN: dict[str, int] = {}  # family → examples run
+WORST: dict[tuple[str, str], tuple[float, str, str]] = {}  # (family, rung) → (difference, pair, example)
+
+
+def _record(family: str, rung: str, pair: str, value: float, case) -> None:
+    if value >= WORST.get((family, rung), (-1.0,))[0]:
+        WORST[(family, rung)] = (value, pair, repr(case))
+
+
+def check_ladder(model: str, config: dict) -> None:
+    """Rungs 1–4 of the parity ladder, every pair, float64."""
+    SEEN[model] = SEEN.get(model, 0) + 1
+    results = run_ladder(model, "float64", overrides=config, rungs=(1, 2, 3, 4))
+    keras.backend.clear_session()  # every example builds new Keras models: free the last ones' global state
+    assert {r.rung for r in results} == {1, 2, 3, 4} and len(results) == 12
+    for r in results:
+        _record(model, f"{r.rung} {r.rung_name}", r.pair, r.value, config)
+    failures = [f"rung {r.rung} {r.rung_name} {r.pair}: {r.value:.3e} > {r.tolerance:.0e} ({r.detail})"
+                for r in results if not r.passed]
+    assert not failures, f"{model} {config}:\n" + "\n".join(failures)
+
+
+def few_steps(model: str, config: dict, plan: dict, seed: int = 0) -> tuple[int, dict[str, tuple[float, str]]]:
+    """Train ``plan`` in every framework from the same weights on the same batches: the number of steps
+    and, per pair, the worst difference of the per-step losses and final weights, and where.
+
+    Keras's momentum buffers (SGD v ← μv − lr·g, w ← w + v; RMSprop's holds lr·g/√v) equal torch's and
+    scratch's (b ← μb + g, w ← w − lr·b) only at a constant learning rate (the conventions table), so with
+    momentum and a decaying rate only scratch↔torch is compared."""
+    fws = {name: get_framework(name) for name in FRAMEWORKS}
+    if plan.get("momentum") and plan["lr_decay"] != "none":
+        del fws["keras"]
+    X, y = parity_problem(model, resolve(model, config), FEW_STEPS_N, seed)
+    nets = {name: fw.build(model, seed=seed, dtype="float64", **config) for name, fw in fws.items()}
+    w0 = parity_weights(fws["scratch"], nets["scratch"], seed)
+    runs = {}
+    for name, fw in fws.items():
+        fw.set_weights(nets[name], w0)
+        history = fw.train(nets[name], X, y, seed=seed, **plan)
+        runs[name] = (history["loss"], fw.get_weights(nets[name]))
+    differences = {}
+    for a, b in itertools.combinations(fws, 2):
+        value, key = worst(runs[a][1], runs[b][1], max_abs)
+        losses = max_abs(runs[a][0], runs[b][0])
+        differences[f"{a}↔{b}"] = (value, key) if value >= losses else (losses, "the per-step losses")
+    return len(runs["scratch"][0]), differences
+
+
+def check_optimizer(case) -> None:
+    """One step is rung 4 (tolerance 1e-12 in float64); more steps are a short trajectory, rung 5 (1e-9)."""
+    model, config, plan = case
+    SEEN["optimizers"] = SEEN.get("optimizers", 0) + 1
+    steps, differences = few_steps(model, config, plan)
+    keras.backend.clear_session()
+    rung = 4 if steps == 1 else 5
+    tolerance = TOLERANCES["float64"][rung][0]
+    for pair, (value, _) in differences.items():
+        _record("optimizers", "4 one step" if steps == 1 else "5 a few steps", pair, value, case)
+    failures = [f"{pair}: {value:.3e} > {tolerance:.0e} at {key}" for pair, (value, key) in differences.items()
+                if not value <= tolerance]
+    assert not failures, f"{model} {config} {plan}, {steps} steps:\n" + "\n".join(failures)
+
+
+@pytest.fixture(scope="module")
+def families():
+    """The three families registered for this module's tests only (the rest of the suite iterates MODELS);
+    at the end, the examples run and the worst difference per rung (shown with ``-s``)."""
+    from parity_tests.families import register_families, unregister_families
+
+    register_families(replace=True)
+    yield
+    unregister_families()
+    if SEEN:
+        print("\nrandom configurations: examples run and the worst float64 difference per rung")
+        for (family, rung), (value, pair, case) in sorted(WORST.items()):
+            print(f"  {family:<16} {SEEN[family]:>5} examples  rung {rung:<14} {value:.2e}  {pair:<14} {case}")
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def family_tests(strategy, check, max_examples: int, examples=()):
+    """The family's default test (``max_examples``, derandomised, plus the kept ``examples``) and its deep
+    one (marker ``deep``)."""
+    def default(families, case):
+        check(case)
+
+    def deep(families, case):
+        check(case)
+
+    for kept in examples:
+        default = kept(default)
+    return (settings(DEFAULT, max_examples=max_examples)(given(case=strategy)(default)),
+            pytest.mark.deep(DEEP(given(case=strategy)(deep))))
+
+
+test_dense_family, test_dense_family_deep = family_tests(
+    dense_configs, lambda config: check_ladder("dense_family", config), max_examples=10)
+
+test_conv_family, test_conv_family_deep = family_tests(
+    conv_configs(), lambda config: check_ladder("conv_family", config), max_examples=8)
+
+test_recurrent_family, test_recurrent_family_deep = family_tests(
+    recurrent_configs, lambda config: check_ladder("recurrent_family", config), max_examples=4)
+
+test_optimizers, test_optimizers_deep = family_tests(optimizer_cases, check_optimizer, max_examples=8)
+
+
+def test_drawn_configurations_are_valid_and_vary(families):
+    """The strategies draw what they promise: every configuration builds, and a few draws already cover
+    both paddings, strides 1 and 2, stacked recurrent layers, every optimizer and every decay."""
+    seen = set()
+
+    @settings(DEFAULT, max_examples=120)
+    @given(case=optimizer_cases)
+    def draw(case):
+        model, config, plan = case
+        get_framework("scratch").build(model, **config)
+        if model == "conv_family":
+            seen.update(item for conv in config["convs"] for item in (conv[3], f"stride {conv[2]}"))
+        if model == "recurrent_family":
+            seen.update({config["cell"], *(["stacked"] if len(config["units"]) == 2 else [])})
+        seen.add(plan["optimizer"] + (" nesterov" if plan.get("nesterov") else "") +
+                 (" centered" if plan.get("centered") else ""))
+        seen.add(plan["lr_decay"])
+
+    draw()
+    assert {"valid", "same", "stride 1", "stride 2", "stacked", "rnn", "gru", "lstm", "sgd", "sgd nesterov",
+            "rmsprop", "rmsprop centered", "adam", "none", "linear", "exponential"} <= seen, sorted(seen)
+
+
+def test_family_options_are_checked(families):
+    """A configuration the families cannot build is a ValueError naming the option, before any framework."""
+    scratch = get_framework("scratch")
+    for model, bad, option in [("dense_family", dict(hidden=[(0, "relu")]), "hidden"),
+                               ("dense_family", dict(hidden=[(3, "swish")]), "hidden"),
+                               ("conv_family", dict(convs=[]), "convs"),
+                               ("conv_family", dict(convs=[(4, 3, 1, "full", "relu", 1)]), "convs"),
+                               ("recurrent_family", dict(cell="transformer"), "cell"),
+                               ("recurrent_family", dict(units=()), "units")]:
+        with pytest.raises(ValueError, match=f"option '{option}'"):
+            scratch.build(model, **bad)
+    with pytest.raises(ValueError, match="leaves no pixels"):
+        scratch.build("conv_family", image_size=(4, 4), convs=[(2, 3, 1, "valid", "relu", 3)])
+
+
+def test_symmetric_padding_fails_the_forward_rung(families):
+    """The ladder on these families can fail: torch's symmetric padding (k // 2 each side) instead of
+    TensorFlow's 'same' gives the right shape at stride 2 on an even image but puts the odd pixel before."""
+    import torch.nn as nn
+
+    config = dict(image_size=(6, 6), channels=1, convs=[(2, 3, 2, "same", "linear", 1)], num_classes=2)
+    scratch, torch_fw = get_framework("scratch"), get_framework("torch")
+    a, b = scratch.build("conv_family", **config), torch_fw.build("conv_family", **config)
+    weights = parity_weights(scratch, a)
+    scratch.set_weights(a, weights)
+    torch_fw.set_weights(b, weights)
+    X, _ = parity_problem("conv_family", resolve("conv_family", config), 4)
+    tolerance = TOLERANCES["float64"][1][0]
+    assert max_abs(scratch.predict(a, X), torch_fw.predict(b, X)) <= tolerance
+    block = b.native.blocks[0]
+    block.pad, block.conv.padding = nn.Identity(), (1, 1)
+    assert max_abs(scratch.predict(a, X), torch_fw.predict(b, X)) > 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("model", ["dense_family", "conv_family", "recurrent_family"])
+def test_families_pass_the_whole_ladder(families, model, dtype):
+    """Registered from outside the core, a family gets the whole ladder like a built-in model (rungs 1–6)."""
+    results = run_ladder(model, dtype)
+    assert {r.rung for r in results} == set(TOLERANCES[dtype])
+    failures = [f"rung {r.rung} {r.rung_name} {r.pair}: {r.value:.3e} > {r.tolerance:.0e}"
+                for r in results if r.passed is False]
+    assert not failures, f"{model} {dtype}:\n" + "\n".join(failures)
