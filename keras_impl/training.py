@@ -66,18 +66,24 @@ class SharedBatches(keras.utils.PyDataset):
 
 class StepLosses(keras.callbacks.Callback):
     """Per-step training loss.  fit's logs["loss"] is a running mean over the epoch, so the
-    metrics are reset before every batch and logs["loss"] is then the loss of that batch."""
+    metrics are reset before every batch and logs["loss"] is then the loss of that batch.  The
+    values are kept as fit hands them over and turned into floats once per epoch (a backend that
+    runs ahead, like JAX, is not made to wait for every step)."""
 
     def __init__(self, history: dict):
         super().__init__()
-        self.history = history
+        self.history, self.pending = history, []
 
     def on_train_batch_begin(self, batch, logs=None):
         for metric in self.model.metrics:
             metric.reset_state()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.history["loss"].append(float(logs["loss"]))
+        self.pending.append(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.history["loss"] += [float(v) for v in self.pending]
+        self.pending.clear()
 
 
 class EvaluateEvery(keras.callbacks.Callback):
