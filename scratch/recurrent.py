@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch.layers import Layer
-from scratch.ops import ParamOperation
+from scratch.ops import ParamOperation, single_blas_thread
 
 
 class LSTM(ParamOperation):
@@ -40,56 +40,73 @@ class LSTM(ParamOperation):
         half = np.full(4 * u, 0.5, dtype=x.dtype)
         half[2 * u:3 * u] = 1.0
         shift = 1.0 - half
-        # time-major buffers, so that every step reads and writes contiguous (N, ·) blocks
-        xw = (x.transpose(1, 0, 2) @ (W * half)) + self.params["b"] * half  # every step's input part: (T, N, 4u)
+        # time-major buffers, so that every step reads and writes contiguous (N, ·) blocks; the input part
+        # x_t W + b of every step in one matmul, straight into the gate buffer
+        self.x_rows = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(steps * n, -1)  # (T·N, F)
+        self.gates = np.matmul(self.x_rows, W * half).reshape(steps, n, 4 * u)  # activated i, f, g, o
+        self.gates += self.params["b"] * half
         U_half = U * half
-        self.gates = np.empty((steps, n, 4 * u), dtype=x.dtype)  # activated i, f, g, o
         self.c = np.zeros((steps + 1, n, u), dtype=x.dtype)  # c[t + 1] = c_t; c[0] = c₀ = 0
         self.h = np.zeros((steps + 1, n, u), dtype=x.dtype)
         self.tanh_c = np.empty((steps, n, u), dtype=x.dtype)
-        for t in range(steps):
-            a = self.gates[t]
-            np.matmul(self.h[t], U_half, out=a)
-            a += xw[t]
-            np.tanh(a, out=a)
-            a *= half
-            a += shift
-            np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
-            self.c[t + 1] += a[:, :u] * a[:, 2 * u:3 * u]  # + i ⊙ g
-            np.tanh(self.c[t + 1], out=self.tanh_c[t])
-            np.multiply(a[:, 3 * u:], self.tanh_c[t], out=self.h[t + 1])  # o ⊙ tanh c_t
+        recurrent, product = np.empty((n, 4 * u), dtype=x.dtype), np.empty((n, u), dtype=x.dtype)
+        with single_blas_thread():
+            for t in range(steps):
+                a = self.gates[t]
+                a += np.matmul(self.h[t], U_half, out=recurrent)
+                np.tanh(a, out=a)
+                a *= half
+                a += shift
+                np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
+                self.c[t + 1] += np.multiply(a[:, :u], a[:, 2 * u:3 * u], out=product)  # + i ⊙ g
+                np.tanh(self.c[t + 1], out=self.tanh_c[t])
+                np.multiply(a[:, 3 * u:], self.tanh_c[t], out=self.h[t + 1])  # o ⊙ tanh c_t
         return self.h[1:].transpose(1, 0, 2).copy() if self.return_sequences else self.h[-1].copy()
 
-    def _input_grad(self, output_grad):
+    def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagation through time first (dz feeds both the input and the parameter gradients)."""
+        self._bptt(output_grad)
+        return super().backward(output_grad, input_grad)
+
+    def _bptt(self, output_grad):
         steps, n, u = self.gates.shape[0], self.gates.shape[1], self.units
         a = self.gates
         i, f, g, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
         # every factor that does not depend on the incoming gradient, for all steps at once:
         # dz = [dc, dc, dc, dh] ⊙ [g, c_{t−1}, i, tanh c_t] ⊙ [σ', σ', tanh', σ'] and dc gets dh ⊙ o ⊙ tanh'(c_t)
-        local = np.concatenate([g * i * (1.0 - i), self.c[:-1] * f * (1.0 - f), i * (1.0 - g * g),
-                                self.tanh_c * o * (1.0 - o)], axis=2).reshape(steps, n, 4, u)
-        dc_from_h = o * (1.0 - self.tanh_c * self.tanh_c)
+        local = 1.0 - a
+        local *= a  # σ' = σ(1 − σ) on all four blocks, then tanh' = 1 − g² on g's
+        np.multiply(g, g, out=local[..., 2 * u:3 * u])
+        np.subtract(1.0, local[..., 2 * u:3 * u], out=local[..., 2 * u:3 * u])
+        for k, partner in enumerate((g, self.c[:-1], i, self.tanh_c)):
+            local[..., k * u:(k + 1) * u] *= partner
+        local = local.reshape(steps, n, 4, u)
+        dc_from_h = self.tanh_c * self.tanh_c
+        np.subtract(1.0, dc_from_h, out=dc_from_h)
+        dc_from_h *= o
         dh_out = output_grad.transpose(1, 0, 2) if self.return_sequences else None
         self.dz = np.empty((steps, n, 4, u), dtype=output_grad.dtype)
         dh = np.zeros((n, u), dtype=output_grad.dtype) if self.return_sequences else output_grad.copy()
-        dc = np.zeros((n, u), dtype=output_grad.dtype)
+        dc, product = np.zeros((n, u), dtype=output_grad.dtype), np.empty((n, u), dtype=output_grad.dtype)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        for t in reversed(range(steps)):
-            if dh_out is not None:
-                dh += dh_out[t]
-            dc += dh * dc_from_h[t]
-            np.multiply(dc[:, None, :], local[t, :, :3], out=self.dz[t, :, :3])
-            np.multiply(dh, local[t, :, 3], out=self.dz[t, :, 3])
-            dc *= f[t]
-            dh = self.dz[t].reshape(n, 4 * u) @ U_T
-        self.dz = self.dz.reshape(steps, n, 4 * u)
-        return (self.dz @ self.params["W"].T).transpose(1, 0, 2)
+        with single_blas_thread():
+            for t in reversed(range(steps)):
+                if dh_out is not None:
+                    dh += dh_out[t]
+                dc += np.multiply(dh, dc_from_h[t], out=product)
+                np.multiply(dc[:, None, :], local[t, :, :3], out=self.dz[t, :, :3])
+                np.multiply(dh, local[t, :, 3], out=self.dz[t, :, 3])
+                dc *= f[t]
+                np.matmul(self.dz[t].reshape(n, 4 * u), U_T, out=dh)
+        self.dz = self.dz.reshape(steps * n, 4 * u)
+
+    def _input_grad(self, output_grad):
+        steps, n = self.gates.shape[:2]
+        return (self.dz @ self.params["W"].T).reshape(steps, n, -1).transpose(1, 0, 2)
 
     def _param_grads(self, output_grad):
-        dz = self.dz.reshape(-1, 4 * self.units)
-        return {"W": self.input.transpose(1, 0, 2).reshape(-1, self.input.shape[2]).T @ dz,
-                "U": self.h[:-1].reshape(-1, self.units).T @ dz,
-                "b": dz.sum(axis=0)}
+        return {"W": self.x_rows.T @ self.dz, "U": self.h[:-1].reshape(-1, self.units).T @ self.dz,
+                "b": self.dz.sum(axis=0)}
 
 
 class LSTMLayer(Layer):

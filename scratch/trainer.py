@@ -22,7 +22,7 @@ def fit(network: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, pl
         optimizer.lr = plan.lr_at(epoch)
         network.train()
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            loss, grads, _ = network.loss_and_grads(X[idx], y[idx])
+            loss, grads, _ = network.loss_and_grads(X[idx], y[idx], input_grad=False)
             optimizer.step(network.params(), grads)
             history["loss"].append(loss)
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}
