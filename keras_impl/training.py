@@ -72,19 +72,25 @@ class SharedBatches(keras.utils.PyDataset):
 
 class StepLosses(keras.callbacks.Callback):
     """Per-step training loss.  fit's logs["loss"] is a running mean over the epoch, so the
-    metrics are reset before every batch and logs["loss"] is then the loss of that batch; a NaN/inf
-    loss stops fit with ``NonFiniteLoss`` (``plan.record_loss``)."""
+    metrics are reset before every batch and logs["loss"] is then the loss of that batch.  The
+    values are kept as fit hands them over and turned into floats once per epoch (a backend that
+    runs ahead, like JAX, is not made to wait for every step); a NaN/inf loss then stops fit with
+    ``NonFiniteLoss`` (``plan.record_losses``), naming its step."""
 
     def __init__(self, history: dict, plan):
         super().__init__()
-        self.history, self.plan = history, plan
+        self.history, self.plan, self.pending = history, plan, []
 
     def on_train_batch_begin(self, batch, logs=None):
         for metric in self.model.metrics:
             metric.reset_state()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.plan.record_loss(self.history, float(logs["loss"]))
+        self.pending.append(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        values, self.pending = [float(v) for v in self.pending], []
+        self.plan.record_losses(self.history, values)
 
 
 class EvaluateEvery(keras.callbacks.Callback):

@@ -86,10 +86,26 @@ def test_bench_prints_ratios_and_gflops(capsys):
 
     assert forward_flops("mnist_cnn", resolve("mnist_cnn")) == 2 * (26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10)
     assert forward_flops("lstm", resolve("lstm")) == 2 * (28 * (28 + 64) * 256 + 64 * 10)
-    rows = run_bench(["house_mlp"], frameworks=("scratch", "torch"), steps=2, progress=None)
+    rows = run_bench(["house_mlp"], frameworks=("scratch", "torch"), steps=2, rounds=1, threads=1, progress=None)
     assert [r["framework"] for r in rows] == ["scratch", "torch"]
     assert min(r["ratio_to_fastest"] for r in rows) == 1.0
-    assert all(r["ms_per_step"] > 0 and r["gflops"] > 0 and r["matmul_gflops"] > 0 for r in rows)
-    assert main(["bench", "linreg", "--framework", "scratch", "--steps", "2"]) == 0
+    assert min(r["baseline_ms_per_step"] for r in rows) * min(r["ratio_to_fastest_baseline"] for r in rows) \
+        == pytest.approx(min(r["ms_per_step"] for r in rows))
+    assert all(r["ms_per_step"] > 0 and r["baseline_ms_per_step"] > 0 and r["gflops"] > 0 and r["matmul_gflops"] > 0
+               and r["peak_mb"] is not None and r["peak_mb"] >= 0 and r["threads"] >= 1 for r in rows)
+    assert main(["bench", "linreg", "--framework", "scratch", "--steps", "2", "--rounds", "1", "--threads", "1"]) == 0
     out = capsys.readouterr().out
-    assert "GFLOP/s" in out and "× fastest" in out and "linreg" in out
+    assert "GFLOP/s" in out and "× fastest plain" in out and "plain ms/step" in out and "linreg" in out
+
+
+def test_bench_json_float64_and_threads(capsys):
+    """--json prints only the records (progress goes to stderr); --dtype float64 and --threads reach every row."""
+    assert main(["bench", "linreg", "house_mlp", "--framework", "torch", "--steps", "2", "--rounds", "1",
+                 "--dtype", "float64", "--threads", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [(r["model"], r["framework"]) for r in rows] == [("linreg", "torch"), ("house_mlp", "torch")]
+    assert all({"ms_per_step", "baseline_ms_per_step", "gflops", "matmul_gflops", "peak_mb"} <= set(r) for r in rows)
+    assert all(r["dtype"] == "float64" and r["threads"] == 1 for r in rows)
+    assert "house_mlp · torch" in captured.err
+    assert main(["bench", "linreg", "--steps", "0"]) == 2

@@ -127,8 +127,37 @@ def test_max_pool_floor_on_odd_sizes(size):
 
 @pytest.mark.parametrize("op", [
     Conv2D(_kernel()), Conv2D(_kernel(), 2, "same"), Conv2D(_kernel(k=2, c_in=3, c_out=2), 1, "same"),
-    MaxPool2D(2), Flatten(),
-], ids=["conv-valid", "conv-same-stride2", "conv-same-even-kernel", "maxpool", "flatten"])
+    Conv2D(_kernel(), pool=2), Conv2D(_kernel(), 2, "same", pool=2), MaxPool2D(2), Flatten(),
+], ids=["conv-valid", "conv-same-stride2", "conv-same-even-kernel", "conv-pool", "conv-same-stride2-pool", "maxpool",
+        "flatten"])
 def test_scratch_cnn_operations_match_finite_differences(op):
     errors = operation_fd_errors(op, _images(h=7, w=7))
     assert max(errors.values()) <= 1e-6, errors
+
+
+@pytest.mark.parametrize("size, stride, padding", [(7, 1, "valid"), (8, 1, "valid"), (9, 2, "same"), (6, 1, "same")])
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+def test_scratch_conv_layer_pools_first_with_the_same_numbers(size, stride, padding, ties):
+    """Conv2DLayer(pool=2) computes act(maxpool(conv) + b); it must equal maxpool(act(conv + b)) computed
+    op by op — forward, input and parameter gradients — also on odd sizes and on 0/1 images, where
+    windows hold equal values and the first arg-max (row-major) takes the gradient."""
+    from scratch.conv import Conv2DLayer
+    from scratch.ops import BiasAdd, ReLU
+
+    rng = np.random.default_rng(5)
+    x = (rng.random((3, size, size, 2)) < 0.5).astype(float) if ties else _images(3, size, size, 2)
+    kernel, bias = _kernel(c_in=2, c_out=4), rng.normal(size=4)
+    fused = Conv2DLayer("conv", kernel.copy(), bias.copy(), "relu", stride, padding, pool=2)
+    chain = [Conv2D(kernel.copy(), stride, padding), BiasAdd(bias.copy()), ReLU(), MaxPool2D(2)]
+    expected = x
+    for op in chain:
+        expected = op.forward(expected)
+    out = fused.forward(x)
+    assert out.shape == expected.shape and max_abs(out, expected) <= TOL
+    upstream = rng.normal(size=out.shape)
+    grad = upstream
+    for op in reversed(chain):
+        grad = op.backward(grad)
+    assert max_abs(fused.backward(upstream), grad) <= TOL
+    assert max_abs(fused.param_grads["W"], chain[0].param_grads["W"]) <= TOL
+    assert max_abs(fused.param_grads["b"], chain[1].param_grads["b"]) <= TOL

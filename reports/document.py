@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from triptych.bench import BENCH_COLUMNS, bench_cells, bench_notes
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import get_spec, get_study
 from reports.conventions import ROOT, conventions
@@ -152,7 +153,7 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
     if report.failures:
         blocks.append(Failures(report.failures))
     if report.runs:
-        blocks += [results_table(report), timing_table(report), Images(plots)]
+        blocks += [results_table(report), *speed_blocks(report.bench), Images(plots)]
     if report.parity:
         blocks.append(parity_table(report))
     blocks.append(code_block(report.model))
@@ -170,16 +171,13 @@ def results_table(report: ModelReport) -> Table:
     return Table(header + (["best epoch"] if show_best else []), rows, "Final metrics")
 
 
-def timing_table(report: ModelReport) -> Table:
-    rows = []
-    for run in report.runs.values():
-        train_ratio, infer_ratio = report.ratios_to_fastest(run)
-        rows.append(_cells(run.framework, f"{run.ms_per_step:.3f}", f"{train_ratio:.2f}×",
-                           f"{run.train_samples_per_s:,.0f}", f"{run.infer_samples_per_s:,.0f}",
-                           f"{infer_ratio:.2f}×"))
-    return Table(["framework", "ms / training step", "× fastest", "training samples/s", "inference samples/s",
-                  "× fastest"], rows, "Speed (training time includes setup such as graph tracing; inference: "
-                                      "one predict call on the test set, best of several)")
+def speed_blocks(rows: list[dict]) -> list:
+    """``triptych bench`` rows of one model as the speed table, with what its figures include."""
+    if not rows:
+        return [Text("Speed: not measured (see the failures above).")]
+    header = [c for c in BENCH_COLUMNS if c != "model"]
+    return [Table(header, [_cells(*bench_cells(r)[1:]) for r in rows], "Speed (triptych bench)"),
+            *(Text(note) for note in bench_notes(rows))]
 
 
 def parity_table(report: ModelReport) -> Table:

@@ -29,9 +29,16 @@ def run_figures(report: ModelReport, run: FrameworkRun) -> dict[str, float]:
             **({"best epoch": run.best_epoch} if run.best_epoch else {})}
 
 
+BENCH_FIGURES = {"ms_per_step": "bench ms per step", "baseline_ms_per_step": "bench plain ms per step",
+                 "harness_overhead": "bench API over plain", "ratio_to_fastest_baseline": "bench over fastest plain",
+                 "gflops": "bench GFLOP per s", "fraction_of_matmul": "bench fraction of matmul rate"}
+
+
 def model_rows(report: ModelReport) -> list[dict]:
     rows = [_row(report.model, run.framework, report.setup["dtype"], metric, float(value))
             for run in report.runs.values() for metric, value in run_figures(report, run).items()]
+    rows += [_row(report.model, b["framework"], b["dtype"], metric, float(b[key]))
+             for b in report.bench for key, metric in BENCH_FIGURES.items()]
     rows += [_row(r.model, r.pair, r.dtype, f"rung{r.rung} {r.rung_name}", r.value, r.tolerance, r.passed)
              for r in report.parity]
     return rows

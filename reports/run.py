@@ -8,7 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from triptych.bench import time_inference
+from triptych.bench import run_bench, time_inference
 from triptych.experiments import epochs_for, load_experiment, metrics
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.parity import RungResult, run_ladder
@@ -17,6 +17,7 @@ from triptych.registry import StudyResult, get_spec, get_study
 TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and float32
 QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (those that take --data)
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
+BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=20, rounds=2)}  # triptych bench settings: quick, full
 ALL_RUNGS = (1, 2, 3, 4, 5, 6)
 
 
@@ -72,6 +73,7 @@ class ModelReport:
     source: str = ""
     runs: dict[str, FrameworkRun] = field(default_factory=dict)
     parity: list[RungResult] = field(default_factory=list)
+    bench: list[dict] = field(default_factory=list)  # triptych.bench rows, one per framework
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -169,6 +171,12 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
             except Exception as exc:  # noqa: BLE001
                 report.failures.append(Failure.from_exception(f"{name} · training", exc))
                 progress.say(f"FAILED: {exc}")
+        progress.say("timing a training step through the API and in plain loops (triptych bench)")
+        try:
+            report.bench = run_bench([model], frameworks=list(report.runs), progress=None, **BENCH[quick])
+        except Exception as exc:  # noqa: BLE001
+            report.failures.append(Failure.from_exception("bench", exc))
+            progress.say(f"FAILED: {exc}")
     for dtype, rungs in parity_plan(quick):
         progress.start(f"{model} · parity {dtype}", f"rungs {', '.join(map(str, rungs))}")
         try:

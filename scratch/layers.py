@@ -18,9 +18,14 @@ class Layer:
             x = op.forward(x)
         return x
 
-    def backward(self, output_grad: np.ndarray) -> np.ndarray:
-        for op in reversed(self.operations):
-            output_grad = op.backward(output_grad)
+    def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/d(input), or None when ``input_grad`` is False: then the operations before the first
+        one with parameters skip their input gradients."""
+        for i in reversed(range(len(self.operations))):
+            needed = input_grad or any(isinstance(op, ParamOperation) for op in self.operations[:i])
+            output_grad = self.operations[i].backward(output_grad, needed)
+            if not needed:  # no operation before this one has parameters
+                return None
         return output_grad
 
     def _param_ops(self):

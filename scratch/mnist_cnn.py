@@ -10,7 +10,7 @@ import numpy as np
 from triptych.canonical import conv_output_size
 from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from scratch import trainer
-from scratch.conv import Conv2DLayer, FlattenLayer, MaxPoolLayer, ReshapeLayer
+from scratch.conv import Conv2DLayer, FlattenLayer, ReshapeLayer
 from scratch.init import glorot_uniform
 from scratch.layers import Dense, DropoutLayer
 from scratch.losses import SoftmaxCrossEntropy
@@ -20,7 +20,8 @@ from scratch.optimizers import make_optimizer
 __all__ = ["load_mnist", "build", "train"]
 
 
-# ---- model: (N, 28, 28) → channel axis → [conv → relu → pool] × 2 → flatten (H, W, C) → dropout → dense
+# ---- model: (N, 28, 28) → channel axis → [conv → relu → pool] × 2 (one layer each) → flatten (H, W, C) → dropout
+# → dense
 def build(config: dict, seed: int, dtype: str) -> Network:
     """Glorot-uniform kernels (fans kh·kw·in and kh·kw·out, as Keras), zero biases."""
     rng = np.random.default_rng(seed)
@@ -29,8 +30,7 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     layers = [ReshapeLayer("reshape", (h, w, 1))]
     for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]), start=1):
         kernel = glorot_uniform(rng, (k, k, c_in, c_out), k * k * c_in, k * k * c_out, dtype)
-        layers += [Conv2DLayer(f"conv{i}", kernel, np.zeros(c_out, dtype), activation="relu"),
-                   MaxPoolLayer(f"pool{i}", p)]
+        layers.append(Conv2DLayer(f"conv{i}", kernel, np.zeros(c_out, dtype), activation="relu", pool=p))
         h, w = conv_output_size(h, k, p), conv_output_size(w, k, p)
     n_in, n_out = h * w * channels[-1], config["num_classes"]
     layers += [FlattenLayer("flatten"), DropoutLayer("dropout", config["dropout"], rng),

@@ -37,9 +37,14 @@ class Network:
             x = layer.forward(x)
         return x
 
-    def backward(self, loss_grad: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
-            loss_grad = layer.backward(loss_grad)
+    def backward(self, loss_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/d(input); with ``input_grad=False`` None, and no layer before the first one with
+        parameters computes its input gradient (training does not need them)."""
+        for i in reversed(range(len(self.layers))):
+            needed = input_grad or any(layer.params for layer in self.layers[:i])
+            loss_grad = self.layers[i].backward(loss_grad, needed)
+            if not needed:  # no layer before this one has parameters
+                return None
         return loss_grad
 
     def forward_loss(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -50,13 +55,14 @@ class Network:
         params = self.params()
         return sum(lam / 2 * float(np.sum(params[name] ** 2)) for name, lam in self.l2.items())
 
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict, np.ndarray]:
-        """One forward and backward pass: (loss, {param name: dL/dparam}, dL/dx), the L2 terms included."""
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, input_grad: bool = True) -> tuple[float, dict, np.ndarray | None]:
+        """One forward and backward pass: (loss, {param name: dL/dparam}, dL/dx or None without ``input_grad``),
+        the L2 terms included."""
         loss = self.forward_loss(x, y)
-        input_grad = self.backward(self.loss.backward())
+        dx = self.backward(self.loss.backward(), input_grad)
         grads, params = self.param_grads(), self.params()
         grads.update({name: grads[name] + lam * params[name] for name, lam in self.l2.items()})
-        return loss, grads, input_grad
+        return loss, grads, dx
 
     def params(self) -> dict[str, np.ndarray]:
         """Live parameter arrays (optimizers update them in place)."""

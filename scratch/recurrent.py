@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratch.layers import Layer
-from scratch.ops import ParamOperation, sigmoid
+from scratch.ops import ParamOperation, sigmoid, single_blas_thread
 
 
 class Recurrent(ParamOperation):
@@ -33,6 +33,11 @@ class Recurrent(ParamOperation):
                              f"(u = {units}); got {W.shape}, {U.shape}, {b.shape}")
         super().__init__(W=W, U=U, b=b)
         self.units, self.return_sequences = units, return_sequences
+
+    def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        """Backpropagation through time runs in full even when the input gradient is not wanted (the
+        first layer while training): its dz_t feed the parameter gradients too."""
+        return super().backward(output_grad, True)
 
     def _time_major_input(self) -> np.ndarray:
         """The input as (T, N, F), so that every step reads and writes contiguous (N, ·) blocks."""
@@ -76,10 +81,11 @@ class SimpleRNN(Recurrent):
         x = self._time_major_input()
         xw = x @ self.params["W"] + self.params["b"]  # every step's input part: (T, N, u)
         h = self._states(x.shape[0], x.shape[1], x.dtype)
-        for t in range(x.shape[0]):
-            np.matmul(h[t], self.params["U"], out=h[t + 1])
-            h[t + 1] += xw[t]
-            np.tanh(h[t + 1], out=h[t + 1])
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in range(x.shape[0]):
+                np.matmul(h[t], self.params["U"], out=h[t + 1])
+                h[t + 1] += xw[t]
+                np.tanh(h[t + 1], out=h[t + 1])
         return self._result()
 
     def _input_grad(self, output_grad):
@@ -87,11 +93,12 @@ class SimpleRNN(Recurrent):
         local = 1.0 - self.h[1:] * self.h[1:]  # tanh' at every step
         self.dz = np.empty_like(local)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        for t in reversed(range(local.shape[0])):
-            if dh_out is not None:
-                dh += dh_out[t]
-            np.multiply(dh, local[t], out=self.dz[t])
-            dh = self.dz[t] @ U_T
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in reversed(range(local.shape[0])):
+                if dh_out is not None:
+                    dh += dh_out[t]
+                np.multiply(dh, local[t], out=self.dz[t])
+                dh = self.dz[t] @ U_T
         return (self.dz @ self.params["W"].T).transpose(1, 0, 2)
 
     def _param_grads(self, output_grad):
@@ -126,14 +133,15 @@ class GRU(Recurrent):
         h = self._states(x.shape[0], x.shape[1], x.dtype)
         self.gates = np.empty(xw.shape, dtype=x.dtype)  # z, r, n per step
         self.c_h = np.empty(h[1:].shape, dtype=x.dtype)  # h_{t−1} U_h + b[1]_h, before the reset
-        for t in range(x.shape[0]):
-            c = h[t] @ U + b[1]
-            g = self.gates[t]
-            g[:, :2 * u] = sigmoid(xw[t, :, :2 * u] + c[:, :2 * u])
-            self.c_h[t] = c[:, 2 * u:]
-            np.tanh(xw[t, :, 2 * u:] + g[:, u:2 * u] * self.c_h[t], out=g[:, 2 * u:])
-            z, n = g[:, :u], g[:, 2 * u:]
-            h[t + 1] = z * h[t] + (1.0 - z) * n
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in range(x.shape[0]):
+                c = h[t] @ U + b[1]
+                g = self.gates[t]
+                g[:, :2 * u] = sigmoid(xw[t, :, :2 * u] + c[:, :2 * u])
+                self.c_h[t] = c[:, 2 * u:]
+                np.tanh(xw[t, :, 2 * u:] + g[:, u:2 * u] * self.c_h[t], out=g[:, 2 * u:])
+                z, n = g[:, :u], g[:, 2 * u:]
+                h[t + 1] = z * h[t] + (1.0 - z) * n
         return self._result()
 
     def _input_grad(self, output_grad):
@@ -148,12 +156,13 @@ class GRU(Recurrent):
         dh_all = np.empty((steps, n_samples, u), dtype=output_grad.dtype)
         self.dc = np.empty((steps, n_samples, 3, u), dtype=output_grad.dtype)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        for t in reversed(range(steps)):
-            if dh_out is not None:
-                dh += dh_out[t]
-            dh_all[t] = dh
-            np.multiply(dh[:, None, :], recurrent_side[t], out=self.dc[t])
-            dh = dh * z[t] + self.dc[t].reshape(n_samples, 3 * u) @ U_T
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in reversed(range(steps)):
+                if dh_out is not None:
+                    dh += dh_out[t]
+                dh_all[t] = dh
+                np.multiply(dh[:, None, :], recurrent_side[t], out=self.dc[t])
+                dh = dh * z[t] + self.dc[t].reshape(n_samples, 3 * u) @ U_T
         self.dc = self.dc.reshape(steps, n_samples, 3 * u)
         self.da = (dh_all[:, :, None, :] * input_side).reshape(steps, n_samples, 3 * u)
         return (self.da @ self.params["W"].T).transpose(1, 0, 2)
@@ -195,17 +204,18 @@ class LSTM(Recurrent):
         self.c = np.zeros((steps + 1, n, u), dtype=x.dtype)  # c[t + 1] = c_t; c[0] = c₀ = 0
         h = self._states(steps, n, x.dtype)
         self.tanh_c = np.empty((steps, n, u), dtype=x.dtype)
-        for t in range(steps):
-            a = self.gates[t]
-            np.matmul(h[t], U_half, out=a)
-            a += xw[t]
-            np.tanh(a, out=a)
-            a *= half
-            a += shift
-            np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
-            self.c[t + 1] += a[:, :u] * a[:, 2 * u:3 * u]  # + i ⊙ g
-            np.tanh(self.c[t + 1], out=self.tanh_c[t])
-            np.multiply(a[:, 3 * u:], self.tanh_c[t], out=h[t + 1])  # o ⊙ tanh c_t
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in range(steps):
+                a = self.gates[t]
+                np.matmul(h[t], U_half, out=a)
+                a += xw[t]
+                np.tanh(a, out=a)
+                a *= half
+                a += shift
+                np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
+                self.c[t + 1] += a[:, :u] * a[:, 2 * u:3 * u]  # + i ⊙ g
+                np.tanh(self.c[t + 1], out=self.tanh_c[t])
+                np.multiply(a[:, 3 * u:], self.tanh_c[t], out=h[t + 1])  # o ⊙ tanh c_t
         return self._result()
 
     def _input_grad(self, output_grad):
@@ -221,14 +231,15 @@ class LSTM(Recurrent):
         self.dz = np.empty((steps, n, 4, u), dtype=output_grad.dtype)
         dc = np.zeros((n, u), dtype=output_grad.dtype)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        for t in reversed(range(steps)):
-            if dh_out is not None:
-                dh += dh_out[t]
-            dc += dh * dc_from_h[t]
-            np.multiply(dc[:, None, :], local[t, :, :3], out=self.dz[t, :, :3])
-            np.multiply(dh, local[t, :, 3], out=self.dz[t, :, 3])
-            dc *= f[t]
-            dh = self.dz[t].reshape(n, 4 * u) @ U_T
+        with single_blas_thread():  # small per-step matmuls: a second BLAS thread costs more than it saves
+            for t in reversed(range(steps)):
+                if dh_out is not None:
+                    dh += dh_out[t]
+                dc += dh * dc_from_h[t]
+                np.multiply(dc[:, None, :], local[t, :, :3], out=self.dz[t, :, :3])
+                np.multiply(dh, local[t, :, 3], out=self.dz[t, :, 3])
+                dc *= f[t]
+                dh = self.dz[t].reshape(n, 4 * u) @ U_T
         self.dz = self.dz.reshape(steps, n, 4 * u)
         return (self.dz @ self.params["W"].T).transpose(1, 0, 2)
 

@@ -24,7 +24,7 @@ def fit(network: Network, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, pl
         network.train()
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is stopped by record_loss
-                loss, grads, _ = network.loss_and_grads(X[idx], y[idx])
+                loss, grads, _ = network.loss_and_grads(X[idx], y[idx], input_grad=False)
             plan.record_loss(history, loss)
             optimizer.step(network.params(), grads)
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}

@@ -68,13 +68,15 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
     best_loss, best_state = np.inf, None
     for epoch in range(plan.epochs):
         model.train()
+        losses = []  # kept as tensors and read once per epoch: no conversion to Python inside the loop
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
             idx = torch.from_numpy(idx)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
-            plan.record_loss(history, loss.item() + l2_penalty(groups))  # NaN/inf stops training before the step
+            losses.append(loss.detach() + l2_penalty(groups))
             loss.backward()
             optimizer.step()
+        plan.record_losses(history, torch.stack(losses).tolist())  # NaN/inf stops training here, naming its step
         scheduler.step()
         record = {"epoch": epoch + 1, "loss": float(np.mean(history["loss"][-history["steps_per_epoch"]:]))}
         if plan.eval_every and (epoch + 1) % plan.eval_every == 0:

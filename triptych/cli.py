@@ -219,9 +219,10 @@ def cmd_bench(args) -> int:
 
     for model in args.models:
         get_spec(model)
-    rows = run_bench(args.models or default_models(), frameworks=_frameworks(args.framework),
-                     steps=args.steps)
-    print(format_bench(rows))
+    rows = run_bench(args.models or default_models(), frameworks=_frameworks(args.framework), steps=args.steps,
+                     dtype=args.dtype, rounds=args.rounds, threads=args.threads,
+                     progress=lambda line: print(line, file=sys.stderr if args.json else sys.stdout, flush=True))
+    print(json.dumps(rows, indent=1) if args.json else format_bench(rows))
     return 0
 
 
@@ -283,11 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="spec overrides the checkpoint was built with")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("bench", help="ms per training step per framework, ratios and GFLOP/s (float32)")
+    p = sub.add_parser("bench", help="ms per training step per framework through the API and in a plain baseline, "
+                                      "ratios, GFLOP/s and peak step memory")
     p.add_argument("models", nargs="*", metavar="MODEL",
                    help=f"any of: {', '.join(models)} (default: {', '.join(default_bench_models())})")
     p.add_argument("--framework", **fw_arg)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=30, help="training steps per timed epoch")
+    p.add_argument("--rounds", type=int, default=3, help="alternating API and plain runs; the best of each is kept")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--threads", type=int, help="threads for every framework (default: each library's own)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON (progress goes to stderr)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("report", help="write the comparison report (HTML, Markdown, CSV/JSON, plots)")

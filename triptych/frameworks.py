@@ -90,8 +90,8 @@ class TrainPlan:
 
     def record_loss(self, history: dict, loss: float) -> None:
         """Append one step's loss to ``history["loss"]``, or stop training with :class:`NonFiniteLoss`
-        if it is NaN or infinite (every backend calls this before applying the step, except Keras,
-        whose fit reports the loss after it)."""
+        if it is NaN or infinite (scratch calls this before applying the step; torch and Keras call
+        :meth:`record_losses` at the end of each epoch)."""
         losses = history["loss"]
         if not np.isfinite(loss):
             step, per_epoch = len(losses) + 1, history["steps_per_epoch"]
@@ -101,6 +101,12 @@ class TrainPlan:
                                 f"(epoch {(step - 1) // per_epoch + 1}); {last}; try a smaller learning rate "
                                 f"than {self.lr:g}")
         losses.append(float(loss))
+
+    def record_losses(self, history: dict, losses) -> None:
+        """:meth:`record_loss` for each of one epoch's losses, read at once (torch and Keras keep them on
+        the device during the epoch): a NaN/inf stops training at the epoch's end, naming its step."""
+        for loss in losses:
+            self.record_loss(history, loss)
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate for 0-based ``epoch``: linear lr·(1 − r·e) (floored at 0) or exponential lr·r^e."""
