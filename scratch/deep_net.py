@@ -127,8 +127,9 @@ class DeepNet:
     def forward_loss(self, X: np.ndarray, y: np.ndarray) -> float:
         return compute_cost(self.forward(X).T, y.T)
 
-    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, dict, np.ndarray]:
-        """One forward and backward pass; dJ/dX = dA0 / m (dA0 is per example, see linear_backward)."""
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray, input_grad: bool = True) -> tuple[float, dict, np.ndarray]:
+        """One forward and backward pass; dJ/dX = dA0 / m (dA0 is per example, see linear_backward).
+        The notebook's backward always yields dA0, so ``input_grad`` (the trainer's False) changes nothing."""
         AL, caches = L_model_forward(X.T, self.parameters)
         Y = y.T
         grads = L_model_backward(AL, Y, caches)
