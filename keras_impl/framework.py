@@ -1,4 +1,5 @@
-"""The Keras 3 backend of the shared API (triptych.frameworks); TensorFlow backend by default.
+"""The Keras 3 backend of the shared API (triptych.frameworks), on whichever Keras backend this
+process runs (``keras_impl.backend``: tensorflow by default, or jax or torch from KERAS_BACKEND).
 
 Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
 ``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
@@ -9,16 +10,13 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
+from keras_impl import backend
+from keras_impl.training import floatx
 from triptych.frameworks import Framework, Net
-from triptych.registry import get_spec  # noqa: E402
-from keras_impl.training import floatx  # noqa: E402
+from triptych.registry import get_spec
 
 
 def _module(model: str):
@@ -27,9 +25,10 @@ def _module(model: str):
 
 class KerasFramework(Framework):
     name = "keras"
+    label = backend.LABEL  # "keras" on TensorFlow, "keras[jax]", "keras[torch]"
 
     def _build(self, model, config, seed, dtype):
-        keras.utils.set_random_seed(seed)
+        backend.set_random_seed(seed)
         with floatx(dtype):
             native = _module(model).build(config, dtype)
         return Net(model, config, dtype, self.name, native)
@@ -38,7 +37,7 @@ class KerasFramework(Framework):
         return _module(net.model).canonical_variables(net.native)
 
     def _get(self, net):
-        return {k: v.numpy() for k, v in self._variables(net).items()}
+        return {k: keras.ops.convert_to_numpy(v) for k, v in self._variables(net).items()}
 
     def _set(self, net, weights):
         for key, variable in self._variables(net).items():
@@ -53,12 +52,8 @@ class KerasFramework(Framework):
         variables = self._variables(net)
         with floatx(net.dtype):
             loss_fn = _module(net.model).loss()
-        x = tf.constant(X)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = loss_fn(y, net.native(x, training=True))
-        grads = tape.gradient(loss, [*variables.values(), x])
-        return float(loss), {k: g.numpy() for k, g in zip(variables, grads[:-1])}, grads[-1].numpy()
+        loss, grads, dx = backend.value_and_grads(net.native, loss_fn, list(variables.values()), X, y)
+        return loss, dict(zip(variables, grads)), dx
 
     def _train(self, net, X, y, plan):
         with floatx(net.dtype):

@@ -43,14 +43,17 @@ def make_optimizer(plan) -> keras.optimizers.Optimizer:
 class SharedBatches(keras.utils.PyDataset):
     """The minibatches of triptych.batching, epoch by epoch, in order (fit is called with shuffle=False).
 
-    Keras calls ``on_epoch_begin`` before each epoch's first read (and ``on_epoch_end`` also once
-    after probing the first batches), so epochs are counted where they begin."""
+    The epoch comes from fit's own epoch counter (:class:`EpochOrder` sets it), never from counting
+    ``on_epoch_begin`` calls: the JAX and torch trainers call that hook once more than TensorFlow
+    (``fit`` reads a first batch to build the model), which would shift every epoch by one."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int | None, seed: int):
         super().__init__()
         self.X, self.y, self.batch_size, self.seed = X, y, batch_size, seed
-        self.epochs_begun = 0
-        self.batches = epoch_batches(len(X), batch_size, seed, 0)  # fit reads a batch or two to learn the specs
+        self.set_epoch(0)  # fit reads a batch or two to learn the specs before the first epoch begins
+
+    def set_epoch(self, epoch: int) -> None:
+        self.batches = epoch_batches(len(self.X), self.batch_size, self.seed, epoch)
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -59,9 +62,16 @@ class SharedBatches(keras.utils.PyDataset):
         idx = self.batches[i]
         return self.X[idx], self.y[idx]
 
-    def on_epoch_begin(self) -> None:
-        self.batches = epoch_batches(len(self.X), self.batch_size, self.seed, self.epochs_begun)
-        self.epochs_begun += 1
+
+class EpochOrder(keras.callbacks.Callback):
+    """Hands fit's epoch number to :class:`SharedBatches` as each epoch begins (before its first read)."""
+
+    def __init__(self, data: SharedBatches):
+        super().__init__()
+        self.data = data
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.data.set_epoch(epoch)
 
 
 class StepLosses(keras.callbacks.Callback):
@@ -114,9 +124,9 @@ def fit(model: keras.Model, loss: keras.losses.Loss, X: np.ndarray, y: np.ndarra
     history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(len(X), plan.batch_size)}
     X_eval, y_eval = (plan.X_val, plan.y_val) if plan.X_val is not None else (X, y)
     model.compile(optimizer=make_optimizer(plan), loss=loss)
-    callbacks = [StepLosses(history), EvaluateEvery(plan, X_eval, y_eval, history)]
+    data = SharedBatches(X, y, plan.batch_size, plan.seed)
+    callbacks = [EpochOrder(data), StepLosses(history), EvaluateEvery(plan, X_eval, y_eval, history)]
     if plan.lr_decay != "none":
         callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)))
-    model.fit(SharedBatches(X, y, plan.batch_size, plan.seed), epochs=plan.epochs, shuffle=False,
-              verbose=0, callbacks=callbacks)
+    model.fit(data, epochs=plan.epochs, shuffle=False, verbose=0, callbacks=callbacks)
     return history

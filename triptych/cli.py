@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
 
+from triptych.backends import KERAS_BACKENDS
 from triptych.bench import default_models as default_bench_models
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
@@ -19,6 +21,13 @@ from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 
 def _frameworks(choice: str) -> list[str]:
     return list(FRAMEWORKS) if choice == "all" else [choice]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def _parse_overrides(pairs: list[str]) -> dict:
@@ -61,7 +70,11 @@ def cmd_train(args) -> int:
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
     start_weights = None
-    for name in _frameworks(args.framework):
+    names = _frameworks(args.framework)
+    if args.replicas > 1 and args.framework == "all":
+        names.remove("scratch")
+        print("[scratch] no data-parallel training (one NumPy process); skipped")
+    for name in names:
         fw = get_framework(name)
         net = fw.build(args.model, seed=args.seed if args.seed is not None else defaults["seed"], dtype=args.dtype,
                        **overrides)
@@ -70,26 +83,45 @@ def cmd_train(args) -> int:
         else:  # identical initial weights in every framework
             fw.set_weights(net, start_weights)
         kwargs = dict(epochs=epochs, lr=args.lr, seed=args.seed, optimizer=args.optimizer,
-                      progress=_progress_printer(name, epochs))
+                      progress=_progress_printer(fw.label, epochs))
         if args.batch_size is not None:
             kwargs["batch_size"] = None if args.batch_size == 0 else args.batch_size
         if defaults.get("eval_every"):
             kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
-        history = fw.train(net, exp.X_train, exp.y_train, **{k: v for k, v in kwargs.items() if v is not None
-                                                              or k == "batch_size"})
+        kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "batch_size"}
+        if args.replicas > 1:
+            history = _train_data_parallel(fw, net, exp, overrides, args, kwargs)
+        else:
+            history = fw.train(net, exp.X_train, exp.y_train, **kwargs)
         outputs = fw.predict(net, exp.X_test)
         result = metrics(args.model, outputs, exp.y_test)
         steps = len(history["loss"])
         shown = "  ".join(f"{k} {v:.4f}" for k, v in result.items())
-        print(f"[{name}] {steps} steps in {history['seconds']:.1f} s "
+        print(f"[{fw.label}] {steps} steps in {history['seconds']:.1f} s "
               f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
         if spec.describe:
-            print(f"[{name}] {spec.describe(fw.get_weights(net), outputs)}")
+            print(f"[{fw.label}] {spec.describe(fw.get_weights(net), outputs)}")
         if args.save:
             path = args.save.replace("{framework}", name)
             fw.save(net, path)
             print(f"[{name}] saved {path}")
     return 0
+
+
+def _train_data_parallel(fw, net, exp, overrides: dict, args, kwargs: dict) -> dict:
+    """``--replicas N``: triptych.distributed trains a copy of ``net`` data-parallel (the scheme the
+    parity tests prove equal to one process); the trained weights come back into ``net``."""
+    from triptych.distributed import SCHEMES, Run, train_replicated
+
+    if fw.label not in SCHEMES:
+        raise ValueError(f"--replicas: no data-parallel training for {fw.label!r}; "
+                         f"frameworks with one: {', '.join(SCHEMES)}")
+    print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
+    progress = kwargs.pop("progress")
+    run = Run(args.model, fw.get_weights(net), exp.X_train, exp.y_train, args.dtype, overrides, kwargs)
+    [(history, weights)] = train_replicated(fw.label, [run], args.replicas, progress=progress)
+    fw.set_weights(net, weights)
+    return history
 
 
 # ---------------------------------------------------------------- study
@@ -146,11 +178,14 @@ def cmd_parity(args) -> int:
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     for model in args.models:
         get_spec(model)
-    results = []
-    for model in args.models or MODELS:
-        for dtype in dtypes:
-            print(f"parity: {model} {dtype} …", file=sys.stderr, flush=True)
-            results += run_ladder(model, dtype, frameworks=args.frameworks or None)
+    if args.keras_backend:
+        results = _parity_on_backends(args, dtypes)
+    else:
+        results = []
+        for model in args.models or MODELS:
+            for dtype in dtypes:
+                print(f"parity: {model} {dtype} …", file=sys.stderr, flush=True)
+                results += run_ladder(model, dtype, frameworks=args.frameworks or None)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=1))
     else:
@@ -161,6 +196,26 @@ def cmd_parity(args) -> int:
         return 1
     print(f"all {sum(r.passed is True for r in results)} checks passed", file=sys.stderr)
     return 0
+
+
+def _parity_on_backends(args, dtypes: list[str]) -> list:
+    """``--keras-backend``: the ladders once per Keras backend, each in a process of its own; rows that
+    do not involve Keras (scratch↔torch, scratch↔FD) are kept once."""
+    from triptych.backends import KERAS_BACKENDS, KERAS_RUNGS, check_backend, keras_label, run_ladders
+
+    backends = list(KERAS_BACKENDS) if "all" in args.keras_backend else list(dict.fromkeys(args.keras_backend))
+    for backend in backends:
+        check_backend(backend)
+    results, seen = [], set()
+    for i, backend in enumerate(backends):
+        def show(record, backend=backend):
+            print(f"parity: {record['model']} {record['dtype']} ({keras_label(backend)}) …", file=sys.stderr, flush=True)
+        for r in run_ladders(backend, args.models or list(MODELS), dtypes, rungs=(1, 2, 3, 4, 5, 6) if i == 0
+                             else KERAS_RUNGS, frameworks=args.frameworks, plugins=args.plugin, progress=show):
+            if (r.model, r.dtype, r.rung, r.pair) not in seen:
+                seen.add((r.model, r.dtype, r.rung, r.pair))
+                results.append(r)
+    return sorted(results, key=lambda r: (list(args.models or MODELS).index(r.model), dtypes.index(r.dtype), r.rung))
 
 
 # ---------------------------------------------------------------- convert
@@ -249,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                 if MODELS[m].data.takes_data))
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec option, e.g. hidden=13")
     p.add_argument("--save", metavar="PATH", help="save each trained model; {framework} in PATH is replaced")
+    p.add_argument("--replicas", type=_positive, default=1, metavar="N",
+                   help="train data-parallel on N replicas: torch DDP over gloo, Keras MirroredStrategy "
+                        "(TensorFlow) or DataParallel (--keras-backend jax); every batch must split evenly")
+    p.add_argument("--keras-backend", choices=KERAS_BACKENDS,
+                   help="the backend Keras runs on in this process (default: KERAS_BACKEND, else tensorflow)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("summary", help="layers, output shapes and parameter counts in each framework")
@@ -262,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND",
+                   help="run the ladder with Keras on these backends (tensorflow, jax, torch or all), each in a "
+                        "process of its own; Keras is then keras, keras[jax], keras[torch] in the table")
     p.set_defaults(func=cmd_parity)
 
     p = sub.add_parser("convert", help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
@@ -303,6 +366,17 @@ def _load_plugins(argv: list[str]) -> None:
             load_plugin(arg.partition("=")[2])
 
 
+def _use_keras_backend(backend: str) -> None:
+    """Make Keras run on ``backend`` in this process; Keras reads it once, when first imported."""
+    from triptych.backends import check_backend
+
+    check_backend(backend)
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+        raise ValueError(f"Keras already runs on {sys.modules['keras'].backend.backend()!r} in this process; "
+                         f"start a new one with KERAS_BACKEND={backend}")
+    os.environ["KERAS_BACKEND"] = backend
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -313,6 +387,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "train" and args.keras_backend:
+            _use_keras_backend(args.keras_backend)
         return args.func(args)
     except (ValueError, FrameworkUnavailable) as exc:
         print(f"triptych: error: {exc}", file=sys.stderr)

@@ -1,0 +1,67 @@
+"""Keras on every backend: the parity ladder with Keras on TensorFlow, JAX or torch.
+
+Keras reads ``KERAS_BACKEND`` once, when it is imported, so each backend runs in a process of its
+own (triptych.isolation).  In the results Keras is a framework of its own per backend: ``keras``
+(TensorFlow), ``keras[jax]``, ``keras[torch]``; pairs read ``scratch↔keras[jax]``, ``torch↔keras[jax]``.
+
+    results = run_ladders("jax", ["xor", "house_mlp"], dtypes=("float64", "float32"))
+"""
+from __future__ import annotations
+
+import importlib.util
+from typing import Callable, Iterable
+
+from triptych.frameworks import FrameworkUnavailable
+from triptych.isolation import Child
+from triptych.parity import RungResult
+
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+KERAS_RUNGS = (1, 2, 3, 4, 5)  # the rungs with Keras in them (6 is scratch against finite differences)
+
+
+def keras_label(backend: str) -> str:
+    """The name of Keras on ``backend`` in parity tables: "keras" on TensorFlow, else "keras[backend]"."""
+    return "keras" if backend == "tensorflow" else f"keras[{backend}]"
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is a Keras backend whose package is installed; a ValueError or
+    FrameworkUnavailable (with the install command) otherwise.  Imports nothing."""
+    if backend not in KERAS_BACKENDS:
+        raise ValueError(f"unknown Keras backend {backend!r}; expected one of {', '.join(KERAS_BACKENDS)}")
+    if importlib.util.find_spec(backend) is None:
+        package = {"tensorflow": "tensorflow-cpu", "jax": "jax", "torch": "torch==2.13.0"}[backend]
+        raise FrameworkUnavailable(f"Keras backend {backend!r} is not available; install it with: pip install {package}")
+    return backend
+
+
+def run_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("float64",), rungs=KERAS_RUNGS,
+                frameworks=None, plugins: Iterable[str] = (),
+                progress: Callable[[dict], None] | None = None) -> list[RungResult]:
+    """The parity ladder of every model in ``models`` and every dtype with Keras on ``backend``, in a
+    child process with ``KERAS_BACKEND=backend``.  ``plugins`` are loaded there first (models a user
+    registered); ``progress`` gets {"model", "dtype"} as each ladder starts."""
+    jobs = [(model, dtype) for model in models for dtype in dtypes]
+    child = Child("triptych.backends:_ladders", dict(backend=check_backend(backend), jobs=jobs, rungs=tuple(rungs),
+                                                     frameworks=frameworks, plugins=list(plugins)),
+                  env={"KERAS_BACKEND": backend}, progress=progress)
+    return [RungResult(**r) for r in child.result()]
+
+
+def _ladders(backend, jobs, rungs, frameworks, plugins, progress=None) -> list[dict]:
+    """In the child: the ladders, as dicts."""
+    from triptych.parity import run_ladder
+    from triptych.registry import load_plugin
+
+    for path in plugins:
+        load_plugin(path)
+    from keras_impl.backend import BACKEND
+
+    if BACKEND != backend:
+        raise RuntimeError(f"asked for Keras on {backend!r}, but Keras runs on {BACKEND!r} in this process")
+    results = []
+    for model, dtype in jobs:
+        if progress:
+            progress({"model": model, "dtype": dtype})
+        results += [r.as_dict() for r in run_ladder(model, dtype, frameworks=frameworks, rungs=rungs)]
+    return results
