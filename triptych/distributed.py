@@ -85,12 +85,17 @@ def train_replicated(framework: str, runs: list[Run], replicas: int,
         raise ValueError(f"replicas must be a positive integer, got {replicas!r}")
     for run in runs:
         check_even_shares(run, replicas)
-    call = dict(runs=runs, replicas=int(replicas))
+    return _launch(framework, runs, int(replicas), progress)
+
+
+def _launch(framework: str, runs: list[Run], replicas: int, progress=None) -> list[tuple[dict, dict]]:
+    """Start the scheme's child processes and collect the results (no checks: the uneven-batch test
+    uses this to show what the frameworks themselves do)."""
+    call = dict(runs=runs, replicas=replicas)
     if framework == "torch":
         port = _free_port()
-        children = [Child("triptych.distributed:_torch", dict(call, rank=rank, port=port),
-                          progress=progress if rank == 0 else None) for rank in range(replicas)]
-        return gather(children)[0]
+        return gather([Child("triptych.distributed:_torch", dict(call, rank=rank, port=port),
+                             progress=progress if rank == 0 else None) for rank in range(replicas)])[0]
     if framework == "keras":
         return Child("triptych.distributed:_keras_tensorflow", call, env={"KERAS_BACKEND": "tensorflow"},
                      progress=progress).result()

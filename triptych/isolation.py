@@ -107,7 +107,7 @@ class Child:
         kind, message, trace = outcome["error"]
         if kind == "ValueError":
             raise ValueError(message)
-        if kind in ("FrameworkUnavailable", "ModuleNotFoundError", "ImportError"):
+        if kind == "ImportError":  # a missing framework (FrameworkUnavailable is one too)
             from triptych.frameworks import FrameworkUnavailable
 
             raise FrameworkUnavailable(message)
@@ -145,7 +145,8 @@ def _main(target: str, directory: str) -> int:
     try:
         outcome = {"value": getattr(importlib.import_module(module), name)(**kwargs)}
     except Exception as exc:  # noqa: BLE001 — every failure goes back to the parent, which decides
-        outcome = {"error": (type(exc).__name__, str(exc), traceback.format_exc())}
+        kind = "ValueError" if isinstance(exc, ValueError) else "ImportError" if isinstance(exc, ImportError) else ""
+        outcome = {"error": (kind or type(exc).__name__, str(exc), traceback.format_exc())}
     partial = folder / "result.pkl.partial"
     with open(partial, "wb") as f:
         pickle.dump(outcome, f)
