@@ -10,8 +10,9 @@ float64 needs two things off TensorFlow:
   TensorFlow (keras-team/keras#23704, open), so a float64 ``Dense`` on torch returns float32 and
   a float64 model silently mixes the two.  :func:`_patch_float64_result_type` keeps float64 as
   float64, only on the Keras releases listed in ``FLOAT64_BUG_RELEASES``; the test
-  ``parity_tests/test_keras_backends.py::test_keras_float64_bug_is_still_upstream`` fails once a
-  release in that list no longer has the bug, so the patch is removed then.
+  ``parity_tests/test_keras_backends.py::test_keras_float64_bug_is_still_upstream`` fails once the
+  installed Keras disagrees with that list: fixed upstream (remove the patch) or a new release
+  still affected (add it).
 """
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from triptych.backends import keras_label  # noqa: E402
+from triptych.backends import KERAS_BACKENDS, keras_label  # noqa: E402
 
 BACKEND = keras.backend.backend()
+if BACKEND not in KERAS_BACKENDS:
+    raise ImportError(f"keras_impl runs on the Keras backends {', '.join(KERAS_BACKENDS)}, not {BACKEND!r}: "
+                      f"set KERAS_BACKEND to one of them")
 LABEL = keras_label(BACKEND)  # the framework's name in parity tables: "keras", "keras[jax]", "keras[torch]"
 FLOAT64_BUG_RELEASES = ("3.15",)  # keras-team/keras#23704: float64 → float32 off TensorFlow
 
@@ -93,13 +97,11 @@ def value_and_grads(model: keras.Model, loss_fn, variables: list, X: np.ndarray,
             [v.value for v in model.trainable_variables], jax.numpy.asarray(X))
         position = {id(v): i for i, v in enumerate(model.trainable_variables)}
         grads = [*(g_trainable[position[id(v)]] for v in variables), g_x]
-    elif BACKEND == "torch":
+    else:
         import torch
 
         x = torch.tensor(X, requires_grad=True)
         loss = loss_fn(y, model(x, training=True))
         grads = torch.autograd.grad(loss, [*(v.value for v in variables), x])
-    else:
-        raise ValueError(f"Keras backend {BACKEND!r} is not supported; expected tensorflow, jax or torch")
     arrays = [keras.ops.convert_to_numpy(g) for g in grads]
     return float(keras.ops.convert_to_numpy(loss)), arrays[:-1], arrays[-1]

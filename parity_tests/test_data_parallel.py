@@ -3,7 +3,6 @@ MirroredStrategy (2 logical CPUs), Keras-on-JAX DataParallel (2 XLA host devices
 single-process training on the same global batches, float64, SGD and Adam; and the uneven-batch trap."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from triptych.cli import main

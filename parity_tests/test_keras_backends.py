@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from triptych.backends import KERAS_RUNGS, keras_label, run_ladders
+from triptych.backends import KERAS_RUNGS, keras_label, results_of, start_ladders
 from triptych.batching import epoch_batches
 from triptych.isolation import Child
 from triptych.parity import RungResult
@@ -118,12 +118,18 @@ def test_batch_order_follows_fits_epoch_not_the_hook_count():
 
 @pytest.fixture(scope="module")
 def sweep():
-    """sweep(backend) -> every registered model's ladder in float64 and float32 (one child per backend)."""
+    """sweep(backend) -> every registered model's ladder in float64 and float32; one child per backend,
+    both started at the first call and running side by side."""
     def get(backend: str) -> list[RungResult]:
-        if backend not in _SWEEPS:
-            _SWEEPS[backend] = run_ladders(backend, list(MODELS), DTYPES)
+        if not _SWEEPS:
+            _SWEEPS.update({b: start_ladders(b, list(MODELS), DTYPES) for b in BACKENDS})
+        if isinstance(_SWEEPS[backend], Child):
+            _SWEEPS[backend] = results_of(_SWEEPS[backend])
         return _SWEEPS[backend]
-    return get
+    yield get
+    for child in _SWEEPS.values():
+        if isinstance(child, Child):
+            child.close()
 
 
 @pytest.mark.backends
@@ -132,3 +138,33 @@ def sweep():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_ladder_on_backend(sweep, backend, model, dtype):
     check_ladder(sweep(backend), backend, model, dtype)
+
+
+def test_full_report_adds_keras_backends_to_each_models_parity_table(monkeypatch):
+    """The report's parity tables get keras[jax] and keras[torch] rows (one child per backend, here
+    replaced by a stand-in); a backend that fails is a failure of every model, not a crash."""
+    import reports.run as run
+
+    def fake(backend, models, dtypes):
+        if backend == "torch":
+            raise ValueError("no torch today")
+        return [RungResult(m, "float64", 1, "forward", pair, 0.0, 1e-12, False, True)
+                for m in models for pair in ("scratch↔torch", f"scratch↔{keras_label(backend)}")]
+    monkeypatch.setattr(run, "run_ladders", fake)
+    reports = [run.ModelReport(model, {}) for model in ("xor", "linreg")]
+    run.run_backend_parity(reports, run.Progress(2, enabled=False))
+    for report in reports:
+        assert [r.pair for r in report.parity] == ["scratch↔keras[jax]"]
+        assert [f.where for f in report.failures] == ["parity float64 · keras[torch]"]
+
+
+@pytest.mark.backends
+def test_cli_parity_on_two_backends(capsys):
+    from triptych.cli import main
+
+    assert main(["parity", "xor", "--keras-backend", "jax", "torch"]) == 0
+    table = capsys.readouterr().out
+    for pair in ("scratch↔keras[jax]", "torch↔keras[jax]", "scratch↔keras[torch]", "torch↔keras[torch]"):
+        assert sum(f" {pair} " in line for line in table.splitlines()) == 5, pair  # rungs 1–5
+    assert sum(" scratch↔torch " in line for line in table.splitlines()) == 5  # once, not once per backend
+    assert sum(" scratch↔FD " in line for line in table.splitlines()) == 1

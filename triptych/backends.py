@@ -41,10 +41,20 @@ def run_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("f
     """The parity ladder of every model in ``models`` and every dtype with Keras on ``backend``, in a
     child process with ``KERAS_BACKEND=backend``.  ``plugins`` are loaded there first (models a user
     registered); ``progress`` gets {"model", "dtype"} as each ladder starts."""
+    return results_of(start_ladders(backend, models, dtypes, rungs, frameworks, plugins, progress))
+
+
+def start_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("float64",), rungs=KERAS_RUNGS,
+                  frameworks=None, plugins: Iterable[str] = (),
+                  progress: Callable[[dict], None] | None = None) -> Child:
+    """:func:`run_ladders` without waiting: the child process, running (``results_of`` waits for it)."""
     jobs = [(model, dtype) for model in models for dtype in dtypes]
-    child = Child("triptych.backends:_ladders", dict(backend=check_backend(backend), jobs=jobs, rungs=tuple(rungs),
-                                                     frameworks=frameworks, plugins=list(plugins)),
-                  env={"KERAS_BACKEND": backend}, progress=progress)
+    return Child("triptych.backends:_ladders", dict(backend=check_backend(backend), jobs=jobs, rungs=tuple(rungs),
+                                                    frameworks=frameworks, plugins=list(plugins)),
+                 env={"KERAS_BACKEND": backend}, progress=progress)
+
+
+def results_of(child: Child) -> list[RungResult]:
     return [RungResult(**r) for r in child.result()]
 
 

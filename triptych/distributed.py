@@ -2,17 +2,17 @@
 
 | framework    | scheme                                                   | replicas are              |
 |--------------|----------------------------------------------------------|---------------------------|
-| `torch`      | `DistributedDataParallel` over gloo (127.0.0.1 only)     | processes                 |
+| `torch`      | `DistributedDataParallel` over gloo, loopback only       | processes                 |
 | `keras`      | `tf.distribute.MirroredStrategy` (Keras on TensorFlow)   | logical CPU devices       |
 | `keras[jax]` | `keras.distribution.DataParallel` (Keras on JAX)         | XLA host devices          |
 
-Each framework makes the update of one global batch its own way: DDP averages the gradients of
-the processes (each the gradient of its own mean loss); MirroredStrategy divides each replica's
-mean loss by the replica count and sums the gradients; JAX computes the global batch's mean loss
-as one program split across devices.  The first two equal the global mean only when the shares
-are equal, and silently drift otherwise (an uneven last batch), while JAX refuses uneven shares;
-so every batch here must split evenly, and :func:`train_replicated` refuses a plan that does not,
-before anything starts.
+How each one makes the gradient of a batch B split into shares S_1 … S_R, with L_r the mean loss
+over S_r: DDP averages the processes' gradients, (1/R) Σ_r ∇L_r; MirroredStrategy divides each
+replica's loss by R and sums the gradients, Σ_r ∇(L_r / R), the same; JAX computes ∇ mean_B ℓ
+itself, as one program with B sharded across the devices.  The first two equal ∇ mean_B ℓ only
+when every |S_r| = |B| / R: an uneven last batch drifts silently, while JAX refuses it.  So every
+batch here must split evenly, and :func:`train_replicated` refuses a plan that does not before
+anything starts.
 
 Every scheme runs in child processes (triptych.isolation): the replica count is fixed when a
 framework starts (XLA's host devices, TensorFlow's logical devices, a torch process group).
@@ -93,8 +93,8 @@ def _launch(framework: str, runs: list[Run], replicas: int, progress=None) -> li
     uses this to show what the frameworks themselves do)."""
     call = dict(runs=runs, replicas=replicas)
     if framework == "torch":
-        port = _free_port()
-        return gather([Child("triptych.distributed:_torch", dict(call, rank=rank, port=port),
+        port, env = _free_port(), {"GLOO_SOCKET_IFNAME": _loopback_interface()}
+        return gather([Child("triptych.distributed:_torch", dict(call, rank=rank, port=port), env=env,
                              progress=progress if rank == 0 else None) for rank in range(replicas)])[0]
     if framework == "keras":
         return Child("triptych.distributed:_keras_tensorflow", call, env={"KERAS_BACKEND": "tensorflow"},
@@ -102,6 +102,15 @@ def _launch(framework: str, runs: list[Run], replicas: int, progress=None) -> li
     xla_flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={replicas}".strip()
     return Child("triptych.distributed:_keras_jax", call, env={"KERAS_BACKEND": "jax", "XLA_FLAGS": xla_flags},
                  progress=progress).result()
+
+
+def _loopback_interface() -> str:
+    """The loopback network interface ("lo" on Linux, "lo0" on macOS): gloo binds to it and to
+    nothing else (by default it would take the interface of the host name's address)."""
+    names = [name for _, name in socket.if_nameindex() if name.startswith("lo")]
+    if not names:
+        raise RuntimeError("torch DDP here runs on the loopback interface only, and none (lo…) was found")
+    return names[0]
 
 
 def _free_port() -> int:
