@@ -9,6 +9,8 @@ own (triptych.isolation).  In the results Keras is a framework of its own per ba
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from typing import Callable, Iterable
 
 from triptych.frameworks import FrameworkUnavailable
@@ -33,6 +35,30 @@ def check_backend(backend: str) -> str:
         package = {"tensorflow": "tensorflow-cpu", "jax": "jax", "torch": "torch==2.13.0"}[backend]
         raise FrameworkUnavailable(f"Keras backend {backend!r} is not available; install it with: pip install {package}")
     return backend
+
+
+def use_keras_backend(backend: str) -> None:
+    """Make Keras run on ``backend`` in this process (``KERAS_BACKEND``); too late once Keras runs on another."""
+    check_backend(backend)
+    keras = sys.modules.get("keras")
+    if keras is not None and keras.backend.backend() != backend:
+        raise ValueError(f"Keras already runs on {keras.backend.backend()!r} in this process; "
+                         f"start a new one with KERAS_BACKEND={backend}")
+    os.environ["KERAS_BACKEND"] = backend
+
+
+def ladders_on_backends(backends: Iterable[str], models: list[str], dtypes: list[str], frameworks=None,
+                        plugins: Iterable[str] = (), progress: Callable[[dict], None] | None = None) -> list[RungResult]:
+    """The whole ladder once per backend, one after the other (``progress`` gets "backend" too): the
+    rows without Keras (scratch↔torch, scratch↔FD) come from the first backend only."""
+    backends = [check_backend(b) for b in dict.fromkeys(backends)]
+    results = []
+    for i, backend in enumerate(backends):
+        rungs = (1, 2, 3, 4, 5, 6) if i == 0 else KERAS_RUNGS
+        report = progress and (lambda record, backend=backend: progress({**record, "backend": backend}))
+        results += [r for r in run_ladders(backend, models, dtypes, rungs, frameworks, plugins, report)
+                    if i == 0 or keras_label(backend) in r.pair.split("↔")]
+    return sorted(results, key=lambda r: (models.index(r.model), dtypes.index(r.dtype), r.rung))
 
 
 def run_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("float64",), rungs=KERAS_RUNGS,

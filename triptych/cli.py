@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 import numpy as np
 
-from triptych.backends import KERAS_BACKENDS
+from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
@@ -90,7 +89,11 @@ def cmd_train(args) -> int:
             kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
         kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "batch_size"}
         if args.replicas > 1:
-            history = _train_data_parallel(fw, net, exp, overrides, args, kwargs)
+            from triptych.distributed import SCHEMES, train_net_replicated
+
+            if fw.label in SCHEMES:
+                print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
+            history = train_net_replicated(fw, net, exp.X_train, exp.y_train, args.replicas, **kwargs)
         else:
             history = fw.train(net, exp.X_train, exp.y_train, **kwargs)
         outputs = fw.predict(net, exp.X_test)
@@ -106,22 +109,6 @@ def cmd_train(args) -> int:
             fw.save(net, path)
             print(f"[{name}] saved {path}")
     return 0
-
-
-def _train_data_parallel(fw, net, exp, overrides: dict, args, kwargs: dict) -> dict:
-    """``--replicas N``: triptych.distributed trains a copy of ``net`` data-parallel (the scheme the
-    parity tests prove equal to one process); the trained weights come back into ``net``."""
-    from triptych.distributed import SCHEMES, Run, train_replicated
-
-    if fw.label not in SCHEMES:
-        raise ValueError(f"--replicas: no data-parallel training for {fw.label!r}; "
-                         f"frameworks with one: {', '.join(SCHEMES)}")
-    print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
-    progress = kwargs.pop("progress")
-    run = Run(args.model, fw.get_weights(net), exp.X_train, exp.y_train, args.dtype, overrides, kwargs)
-    [(history, weights)] = train_replicated(fw.label, [run], args.replicas, progress=progress)
-    fw.set_weights(net, weights)
-    return history
 
 
 # ---------------------------------------------------------------- study
@@ -179,7 +166,13 @@ def cmd_parity(args) -> int:
     for model in args.models:
         get_spec(model)
     if args.keras_backend:
-        results = _parity_on_backends(args, dtypes)
+        from triptych.backends import keras_label, ladders_on_backends
+
+        results = ladders_on_backends(KERAS_BACKENDS if "all" in args.keras_backend else args.keras_backend,
+                                      list(args.models or MODELS), dtypes, args.frameworks, args.plugin,
+                                      progress=lambda r: print(f"parity: {r['model']} {r['dtype']} "
+                                                               f"({keras_label(r['backend'])}) …", file=sys.stderr,
+                                                               flush=True))
     else:
         results = []
         for model in args.models or MODELS:
@@ -196,26 +189,6 @@ def cmd_parity(args) -> int:
         return 1
     print(f"all {sum(r.passed is True for r in results)} checks passed", file=sys.stderr)
     return 0
-
-
-def _parity_on_backends(args, dtypes: list[str]) -> list:
-    """``--keras-backend``: the ladders once per Keras backend, each in a process of its own; rows that
-    do not involve Keras (scratch↔torch, scratch↔FD) are kept once."""
-    from triptych.backends import KERAS_BACKENDS, KERAS_RUNGS, check_backend, keras_label, run_ladders
-
-    backends = list(KERAS_BACKENDS) if "all" in args.keras_backend else list(dict.fromkeys(args.keras_backend))
-    for backend in backends:
-        check_backend(backend)
-    results, seen = [], set()
-    for i, backend in enumerate(backends):
-        def show(record, backend=backend):
-            print(f"parity: {record['model']} {record['dtype']} ({keras_label(backend)}) …", file=sys.stderr, flush=True)
-        for r in run_ladders(backend, args.models or list(MODELS), dtypes, rungs=(1, 2, 3, 4, 5, 6) if i == 0
-                             else KERAS_RUNGS, frameworks=args.frameworks, plugins=args.plugin, progress=show):
-            if (r.model, r.dtype, r.rung, r.pair) not in seen:
-                seen.add((r.model, r.dtype, r.rung, r.pair))
-                results.append(r)
-    return sorted(results, key=lambda r: (list(args.models or MODELS).index(r.model), dtypes.index(r.dtype), r.rung))
 
 
 # ---------------------------------------------------------------- convert
@@ -366,17 +339,6 @@ def _load_plugins(argv: list[str]) -> None:
             load_plugin(arg.partition("=")[2])
 
 
-def _use_keras_backend(backend: str) -> None:
-    """Make Keras run on ``backend`` in this process; Keras reads it once, when first imported."""
-    from triptych.backends import check_backend
-
-    check_backend(backend)
-    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
-        raise ValueError(f"Keras already runs on {sys.modules['keras'].backend.backend()!r} in this process; "
-                         f"start a new one with KERAS_BACKEND={backend}")
-    os.environ["KERAS_BACKEND"] = backend
-
-
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -388,7 +350,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train" and args.keras_backend:
-            _use_keras_backend(args.keras_backend)
+            use_keras_backend(args.keras_backend)
         return args.func(args)
     except (ValueError, FrameworkUnavailable) as exc:
         print(f"triptych: error: {exc}", file=sys.stderr)

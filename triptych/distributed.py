@@ -88,6 +88,19 @@ def train_replicated(framework: str, runs: list[Run], replicas: int,
     return _launch(framework, runs, int(replicas), progress)
 
 
+def train_net_replicated(fw, net, X, y, replicas: int, progress: Callable[[dict], None] | None = None,
+                         **train_kwargs) -> dict:
+    """``fw.train(net, X, y, **train_kwargs)``, data-parallel on ``replicas`` replicas of ``fw.label``
+    (a key of SCHEMES): a copy of ``net`` trains in the scheme's child processes and the trained
+    weights come back into ``net``.  Returns the history."""
+    if fw.label not in SCHEMES:
+        raise ValueError(f"no data-parallel training for {fw.label!r}; frameworks with one: {', '.join(SCHEMES)}")
+    run = Run(net.model, fw.get_weights(net), X, y, net.dtype, net.config, train_kwargs)
+    [(history, weights)] = train_replicated(fw.label, [run], replicas, progress)
+    fw.set_weights(net, weights)
+    return history
+
+
 def _launch(framework: str, runs: list[Run], replicas: int, progress=None) -> list[tuple[dict, dict]]:
     """Start the scheme's child processes and collect the results (no checks: the uneven-batch test
     uses this to show what the frameworks themselves do)."""
