@@ -1,4 +1,5 @@
-"""The Keras 3 backend of the shared API (triptych.frameworks); TensorFlow backend by default.
+"""The Keras 3 backend of the shared API (triptych.frameworks), on whichever Keras backend this
+process runs (``keras_impl.backend``: tensorflow by default, or jax or torch from KERAS_BACKEND).
 
 Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
 ``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
@@ -13,16 +14,13 @@ from __future__ import annotations
 import io
 import os
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
+from keras_impl import backend
+from keras_impl.training import floatx
 from triptych.frameworks import Framework, Net
-from triptych.registry import get_spec  # noqa: E402
-from keras_impl.training import floatx  # noqa: E402
+from triptych.registry import get_spec
 
 
 def _module(model: str):
@@ -39,9 +37,10 @@ class _NamedBuffer(io.BytesIO):
 
 class KerasFramework(Framework):
     name = "keras"
+    label = backend.LABEL  # "keras" on TensorFlow, "keras[jax]", "keras[torch]"
 
     def _build(self, model, config, seed, dtype):
-        keras.utils.set_random_seed(seed)
+        backend.set_random_seed(seed)
         with floatx(dtype):
             native = _module(model).build(config, dtype)
         return Net(model, config, dtype, self.name, native)
@@ -55,7 +54,7 @@ class KerasFramework(Framework):
         return hook(arrays) if hook else arrays
 
     def _get(self, net):
-        return self._canonical(net, {k: v.numpy() for k, v in self._variables(net).items()})
+        return self._canonical(net, {k: keras.ops.convert_to_numpy(v) for k, v in self._variables(net).items()})
 
     def _set(self, net, weights):
         hook = getattr(_module(net.model), "from_canonical", None)
@@ -72,15 +71,8 @@ class KerasFramework(Framework):
         variables = self._variables(net)
         with floatx(net.dtype):
             loss_fn = _module(net.model).loss()
-        x = tf.constant(X)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = loss_fn(y, net.native(x, training=True))
-            if net.native.losses:  # regularizers (kernel_regularizer=L2(…)): fit minimises loss + Σ of these
-                loss = loss + keras.ops.sum(net.native.losses)
-        grads = tape.gradient(loss, [*variables.values(), x])
-        return (float(loss), self._canonical(net, {k: g.numpy() for k, g in zip(variables, grads[:-1])}),
-                grads[-1].numpy())
+        loss, grads, dx = backend.value_and_grads(net.native, loss_fn, list(variables.values()), X, y)
+        return loss, self._canonical(net, dict(zip(variables, grads))), dx
 
     def _train(self, net, X, y, plan):
         with floatx(net.dtype):

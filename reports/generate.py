@@ -20,7 +20,8 @@ from reports.document import build_document
 from reports.environment import environment
 from reports.plots import write_plots, write_study_plots
 from reports.records import all_rows, write_csv, write_json
-from reports.run import ModelReport, Progress, StudyReport, run_model, run_study, task_count
+from reports.run import (OTHER_KERAS_BACKENDS, ModelReport, Progress, StudyReport, run_backend_parity, run_model,
+                         run_study, task_count)
 
 TITLE = "Triptych — one model, three frameworks"
 
@@ -28,9 +29,12 @@ TITLE = "Triptych — one model, three frameworks"
 def run_report(models: list[str], quick: bool = False, data: str | None = "sample", progress: bool = True,
                studies: list[str] = ()) -> tuple[list[ModelReport], list[StudyReport]]:
     """Train, time and check every model in ``models``, then run ``studies``; failures are recorded, never raised."""
-    tracker = Progress(sum(task_count(m, quick) for m in models) + len(studies), progress)
-    return ([run_model(model, quick, data, tracker) for model in models],
-            [run_study(name, quick, tracker) for name in studies])
+    backends = () if quick else OTHER_KERAS_BACKENDS
+    tracker = Progress(sum(task_count(m, quick) for m in models) + len(backends) + len(studies), progress)
+    reports = [run_model(model, quick, data, tracker) for model in models]
+    if backends:
+        run_backend_parity(reports, tracker)
+    return reports, [run_study(name, quick, tracker) for name in studies]
 
 
 def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: float,

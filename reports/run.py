@@ -8,6 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from triptych.backends import keras_label, run_ladders
 from triptych.bench import run_bench, time_inference
 from triptych.experiments import epochs_for, load_experiment, metrics
 from triptych.frameworks import FRAMEWORKS, get_framework
@@ -19,6 +20,7 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=20, rounds=2)}  # triptych bench settings: quick, full
 ALL_RUNGS = (1, 2, 3, 4, 5, 6)
+OTHER_KERAS_BACKENDS = ("jax", "torch")  # full reports: Keras on these too, as keras[jax] and keras[torch]
 
 
 @dataclass
@@ -186,6 +188,25 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
             progress.say(f"FAILED: {exc}")
     report.seconds = time.perf_counter() - start
     return report
+
+
+def run_backend_parity(reports: list["ModelReport"], progress: Progress) -> None:
+    """The float64 ladder with Keras on each of OTHER_KERAS_BACKENDS (one child process per backend,
+    every model at once); its keras[backend] rows join each model's parity table.  A backend that
+    fails is recorded as a failure of every model."""
+    models = [report.model for report in reports]
+    for backend in OTHER_KERAS_BACKENDS:
+        label = keras_label(backend)
+        progress.start(f"parity float64 · {label}", f"{len(models)} models in a child process")
+        try:
+            results = run_ladders(backend, models, ("float64",))
+        except Exception as exc:  # noqa: BLE001 — reported on the page
+            for report in reports:
+                report.failures.append(Failure.from_exception(f"parity float64 · {label}", exc))
+            progress.say(f"FAILED: {exc}")
+            continue
+        for report in reports:
+            report.parity += [r for r in results if r.model == report.model and label in r.pair.split("↔")]
 
 
 def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progress) -> FrameworkRun:

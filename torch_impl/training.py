@@ -5,7 +5,9 @@ import copy
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from triptych.batching import epoch_batches, steps_per_epoch
 
@@ -45,6 +47,15 @@ def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
     return torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(y))
 
 
+def _mean_over_replicas(loss: torch.Tensor, replicas: int) -> torch.Tensor:
+    """The loss of the whole batch: the mean of the replicas' (equal-share) losses."""
+    if replicas > 1:
+        loss = loss.clone()
+        dist.all_reduce(loss)
+        loss /= replicas
+    return loss
+
+
 def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan,
         groups: list[dict] | None = None) -> dict:
     """The loop: for each shared minibatch, zero_grad → forward → loss → backward → step.
@@ -56,7 +67,15 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
     The learning rate follows ``plan.lr_at(epoch)`` through a LambdaLR scheduler; every
     ``plan.eval_every`` epochs the model is evaluated (on X_val/y_val, else the training set)
     and with ``plan.keep_best`` the best state_dict is restored at the end.
+
+    Under torch.distributed (a process group of R processes, triptych.distributed) the same loop is
+    data-parallel: the model is wrapped in DistributedDataParallel, process r takes the r-th of R equal
+    shares of every batch, DDP averages the R gradients of the share means (= the gradient of the
+    batch mean), and the logged loss is the mean of the R share losses.
     """
+    rank, replicas = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    if replicas > 1:
+        model = DistributedDataParallel(model)
     X_t, y_t = as_tensors(X, y)
     X_eval, y_eval = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (X_t, y_t)
     groups = groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
@@ -70,10 +89,10 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
         model.train()
         losses = []  # kept as tensors and read once per epoch: no conversion to Python inside the loop
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            idx = torch.from_numpy(idx)
+            idx = torch.from_numpy(np.array_split(idx, replicas)[rank])
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
-            losses.append(loss.detach() + l2_penalty(groups))
+            losses.append(_mean_over_replicas(loss.detach(), replicas) + l2_penalty(groups))
             loss.backward()
             optimizer.step()
         plan.record_losses(history, torch.stack(losses).tolist())  # NaN/inf stops training here, naming its step

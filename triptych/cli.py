@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
 from triptych.files import atomic_paths
@@ -23,6 +24,13 @@ from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 
 def _frameworks(choice: str) -> list[str]:
     return list(FRAMEWORKS) if choice == "all" else [choice]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def _parse_overrides(pairs: list[str]) -> dict:
@@ -80,6 +88,10 @@ def cmd_train(args) -> int:
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
     start_weights, trained = None, {}
+    if args.replicas > 1 and "scratch" in frameworks and len(frameworks) > 1:
+        frameworks.remove("scratch")
+        saves.pop("scratch", None)
+        print("[scratch] no data-parallel training (one NumPy process); skipped")
     for name in frameworks:
         fw = get_framework(name)
         net = fw.build(args.model, seed=args.seed if args.seed is not None else defaults["seed"], dtype=args.dtype,
@@ -89,21 +101,28 @@ def cmd_train(args) -> int:
         else:  # identical initial weights in every framework
             fw.set_weights(net, start_weights)
         kwargs = dict(epochs=epochs, lr=args.lr, seed=args.seed, optimizer=args.optimizer,
-                      progress=_progress_printer(name, epochs))
+                      progress=_progress_printer(fw.label, epochs))
         if args.batch_size is not None:
             kwargs["batch_size"] = None if args.batch_size == 0 else args.batch_size
         if defaults.get("eval_every"):
             kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
-        history = fw.train(net, exp.X_train, exp.y_train, **{k: v for k, v in kwargs.items() if v is not None
-                                                              or k == "batch_size"})
+        kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "batch_size"}
+        if args.replicas > 1:
+            from triptych.distributed import SCHEMES, train_net_replicated
+
+            if fw.label in SCHEMES:
+                print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
+            history = train_net_replicated(fw, net, exp.X_train, exp.y_train, args.replicas, **kwargs)
+        else:
+            history = fw.train(net, exp.X_train, exp.y_train, **kwargs)
         outputs = fw.predict(net, exp.X_test)
         result = metrics(args.model, outputs, exp.y_test)
         steps = len(history["loss"])
         shown = "  ".join(f"{k} {v:.4f}" for k, v in result.items())
-        print(f"[{name}] {steps} steps in {history['seconds']:.1f} s "
+        print(f"[{fw.label}] {steps} steps in {history['seconds']:.1f} s "
               f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
         if spec.describe:
-            print(f"[{name}] {spec.describe(fw.get_weights(net), outputs)}")
+            print(f"[{fw.label}] {spec.describe(fw.get_weights(net), outputs)}")
         trained[name] = (fw, net)
     with atomic_paths(saves.values()) as temps:  # every framework's file, or none
         for (name, path), temp in zip(saves.items(), temps):
@@ -167,11 +186,20 @@ def cmd_parity(args) -> int:
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     for model in args.models:
         get_spec(model)
-    results = []
-    for model in args.models or MODELS:
-        for dtype in dtypes:
-            print(f"parity: {model} {dtype} …", file=sys.stderr, flush=True)
-            results += run_ladder(model, dtype, frameworks=args.frameworks or None)
+    if args.keras_backend:
+        from triptych.backends import keras_label, ladders_on_backends
+
+        results = ladders_on_backends(KERAS_BACKENDS if "all" in args.keras_backend else args.keras_backend,
+                                      list(args.models or MODELS), dtypes, args.frameworks, args.plugin,
+                                      progress=lambda r: print(f"parity: {r['model']} {r['dtype']} "
+                                                               f"({keras_label(r['backend'])}) …", file=sys.stderr,
+                                                               flush=True))
+    else:
+        results = []
+        for model in args.models or MODELS:
+            for dtype in dtypes:
+                print(f"parity: {model} {dtype} …", file=sys.stderr, flush=True)
+                results += run_ladder(model, dtype, frameworks=args.frameworks or None)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=1))
     else:
@@ -262,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="PATH", help="save each trained model, all or none, in the format its "
                    "extension names (.npz, .pt, .weights.h5); {framework} in PATH becomes the framework (needed "
                    "with several) and {ext} its extension, e.g. xor_{framework}{ext}")
+    p.add_argument("--replicas", type=_positive, default=1, metavar="N",
+                   help="train data-parallel on N replicas: torch DDP over gloo, Keras MirroredStrategy "
+                        "(TensorFlow) or DataParallel (--keras-backend jax); every batch must split evenly")
+    p.add_argument("--keras-backend", choices=KERAS_BACKENDS,
+                   help="the backend Keras runs on in this process (default: KERAS_BACKEND, else tensorflow)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("summary", help="layers, output shapes and parameter counts in each framework")
@@ -275,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND",
+                   help="run the ladder with Keras on these backends (tensorflow, jax, torch or all), each in a "
+                        "process of its own; Keras is then keras, keras[jax], keras[torch] in the table")
     p.set_defaults(func=cmd_parity)
 
     p = sub.add_parser("convert", help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
@@ -330,6 +366,8 @@ def main(argv=None) -> int:
             print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
         args = build_parser().parse_args(argv)
+        if args.command == "train" and args.keras_backend:
+            use_keras_backend(args.keras_backend)
         return args.func(args)
     except (ValueError, FrameworkUnavailable, OSError) as exc:  # OSError: a disk full, a file that vanished
         print(f"triptych: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)  # one line, always

@@ -123,6 +123,11 @@ _DEFAULT = object()
 class Framework:
     name = "?"
 
+    @property
+    def label(self) -> str:
+        """The name parity tables show: ``name``, with Keras's backend off TensorFlow ("keras[jax]")."""
+        return self.name
+
     # ------------------------------------------------------------------ public API
 
     def build(self, model: str, seed: int = 0, dtype: str = "float64", **overrides) -> Net:

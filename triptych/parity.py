@@ -171,6 +171,9 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
         for name, fw in fws.items():
             fw.set_weights(nets[name], w0)
 
+    def pair(a, b):  # labels: keras is "keras[jax]" or "keras[torch]" off TensorFlow
+        return f"{fws[a].label}↔{fws[b].label}"
+
     def add(rung, pair, value, detail=""):
         tol, rel = TOLERANCES[dtype].get(rung, (None, False))
         passed = False if not math.isfinite(value) else None if tol is None else bool(value <= tol)
@@ -181,17 +184,17 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
     if 1 in rungs:
         outs = {name: fw.predict(nets[name], X) for name, fw in fws.items()}
         for a, b in pairs:
-            add(1, f"{a}↔{b}", max_abs(outs[a], outs[b]), f"outputs {outs[a].shape}")
+            add(1, pair(a, b), max_abs(outs[a], outs[b]), f"outputs {outs[a].shape}")
     if 2 in rungs or 3 in rungs:
         lg = {name: fw.loss_and_grads(nets[name], X, y, input_grad=True) for name, fw in fws.items()}
         for a, b in pairs:
             (la, ga), (lb, gb) = lg[a], lg[b]
             if 2 in rungs:
                 rel = TOLERANCES[dtype][2][1]
-                add(2, f"{a}↔{b}", max_rel(la, lb) if rel else abs(la - lb), f"loss {la:.6g}")
+                add(2, pair(a, b), max_rel(la, lb) if rel else abs(la - lb), f"loss {la:.6g}")
             if 3 in rungs:
                 value, key = worst(ga, gb, max_rel if TOLERANCES[dtype][3][1] else max_abs)
-                add(3, f"{a}↔{b}", value, f"{len(ga)} arrays incl. input; worst {key}")
+                add(3, pair(a, b), value, f"{len(ga)} arrays incl. input; worst {key}")
     if 4 in rungs:
         after = {}
         for name, fw in fws.items():
@@ -200,7 +203,7 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
             after[name] = fw.get_weights(nets[name])
         for a, b in pairs:
             value, key = worst(after[a], after[b], max_abs)
-            add(4, f"{a}↔{b}", value, f"one full-batch {p['optimizer']} step; worst {key}")
+            add(4, pair(a, b), value, f"one full-batch {p['optimizer']} step; worst {key}")
     if 5 in rungs:
         steps = p["epochs"] * steps_per_epoch(len(X), p["batch_size"])
         assert steps >= MIN_TRAJECTORY_STEPS, f"{model}: parity trajectory has only {steps} steps"
@@ -213,7 +216,7 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
             loss_diff = max_abs(traj[a][0], traj[b][0])
             weight_diff, key = worst(traj[a][1], traj[b][1], max_abs)
             both = {"losses": loss_diff, "weights": weight_diff}
-            add(5, f"{a}↔{b}", both[largest(both)],
+            add(5, pair(a, b), both[largest(both)],
                 f"{steps} steps: losses {loss_diff:.2e}, final weights {weight_diff:.2e} ({key})")
     if 6 in rungs and 6 in TOLERANCES[dtype]:
         load_w0()
@@ -225,10 +228,10 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
 
 def format_table(results: list[RungResult]) -> str:
     """Plain-text table: one row per (model, dtype, rung, pair)."""
-    lines = [f"{'model':<10} {'dtype':<8} {'rung':<22} {'pair':<16} {'max diff':>10} {'tolerance':>12}  result"]
+    lines = [f"{'model':<10} {'dtype':<8} {'rung':<22} {'pair':<20} {'max diff':>10} {'tolerance':>12}  result"]
     for r in results:
         tol = "—" if r.tolerance is None else f"{r.tolerance:.0e}{' rel' if r.relative else ''}"
         verdict = "reported" if r.passed is None else ("ok" if r.passed else "FAIL")
-        lines.append(f"{r.model:<10} {r.dtype:<8} {r.rung} {r.rung_name:<20} {r.pair:<16} {r.value:>10.2e} "
+        lines.append(f"{r.model:<10} {r.dtype:<8} {r.rung} {r.rung_name:<20} {r.pair:<20} {r.value:>10.2e} "
                      f"{tol:>12}  {verdict}")
     return "\n".join(lines)
