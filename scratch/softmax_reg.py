@@ -17,7 +17,7 @@ from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
 from scratch.optimizers import make_optimizer
 
-__all__ = ["load_mnist", "build", "train"]
+__all__ = ["load_mnist", "build", "loss", "train"]
 
 
 # ---- model: flatten (N, 28, 28) → (N, 784) row-major, then one Dense layer to the 10 logits: z = x W + b
@@ -27,8 +27,12 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     (h, w), n_out = config["image_size"], config["num_classes"]
     W = get_initializer(config["init"])(rng, (h * w, n_out), h * w, n_out, dtype)
     layers = [FlattenLayer("flatten"), Dense("output", W=W, b=np.zeros(n_out, dtype))]
-    # ---- loss: softmax cross-entropy on the logits, mean over the batch; dL/dz = (softmax(z) − onehot(y)) / N
-    return Network(layers, SoftmaxCrossEntropy(), input_shape=tuple(config["image_size"]))
+    return Network(layers, loss(), input_shape=tuple(config["image_size"]))
+
+
+# ---- loss: softmax cross-entropy on the logits, mean over the batch; dL/dz = (softmax(z) − onehot(y)) / N
+def loss() -> SoftmaxCrossEntropy:
+    return SoftmaxCrossEntropy()
 
 
 # ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (scratch/optimizers.py)
