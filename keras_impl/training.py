@@ -22,7 +22,7 @@ def floatx(dtype: str):
 
 
 def make_optimizer(plan) -> keras.optimizers.Optimizer:
-    """keras.optimizers.SGD / Adam as a triptych.frameworks.TrainPlan asks (stock optimizers).
+    """keras.optimizers.SGD / Adam / RMSprop as a triptych.frameworks.TrainPlan asks (stock optimizers).
 
     Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to
     the variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; the
@@ -35,6 +35,10 @@ def make_optimizer(plan) -> keras.optimizers.Optimizer:
     if plan.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=plan.lr, momentum=real(o.get("momentum", 0.0)),
                                     nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay"))
+    if plan.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=plan.lr, rho=real(o.get("rho", 0.9)),
+                                        momentum=real(o.get("momentum", 0.0)), epsilon=real(o.get("epsilon", 1e-7)),
+                                        centered=o.get("centered", False))
     return keras.optimizers.Adam(learning_rate=plan.lr, beta_1=real(o.get("beta_1", 0.9)),
                                  beta_2=real(o.get("beta_2", 0.999)), epsilon=real(o.get("epsilon", 1e-7)),
                                  weight_decay=o.get("weight_decay"))

@@ -14,7 +14,7 @@ from triptych.registry import MODELS
 EXT = {"scratch": "npz", "torch": "pt", "keras": "weights.h5"}
 
 
-@pytest.mark.parametrize("model", ["xor", "linreg", "house_mlp", "mnist_cnn", "lstm"])
+@pytest.mark.parametrize("model", ["xor", "linreg", "house_mlp", "mnist_cnn", "lstm", "rnn", "gru"])
 def test_convert_between_every_pair_is_exact(tmp_path, model, capsys):
     overrides = MODELS[model].parity.get("overrides", {})
     sets = [f"--set={k}={v}" for k, v in overrides.items()]

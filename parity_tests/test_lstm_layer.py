@@ -6,13 +6,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 import torch
 
-from triptych.frameworks import get_framework
-from triptych.parity import max_abs, parity_problem, parity_weights
-from triptych.registry import resolve
-from parity_tests.helpers import operation_fd_errors
+from triptych.parity import max_abs
+from parity_tests.helpers import keras_recurrent, operation_fd_errors, torch_recurrent, torch_second_bias_runs
 from scratch.recurrent import LSTM
 
 F_IN, UNITS = 5, 6
@@ -42,28 +39,15 @@ def _torch(x, R, return_sequences):
         lstm.weight_hh_l0.copy_(torch.from_numpy(U.T))
         lstm.bias_ih_l0.copy_(torch.from_numpy(b))
         lstm.bias_hh_l0.zero_()
-    xt = torch.from_numpy(x).requires_grad_(True)
-    seq, (h_last, _) = lstm(xt)
-    out = seq if return_sequences else h_last[-1]
-    (out * torch.from_numpy(R)).sum().backward()
-    assert max_abs(lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad) <= 1e-12  # the two biases get one gradient
-    return out.detach().numpy(), {"W": lstm.weight_ih_l0.grad.T.numpy(), "U": lstm.weight_hh_l0.grad.T.numpy(),
-                                  "b": lstm.bias_ih_l0.grad.numpy(), "x": xt.grad.numpy()}
+    out, grads, dx = torch_recurrent(lstm, x, R, return_sequences)
+    assert max_abs(grads["bias_ih_l0"], grads["bias_hh_l0"]) <= 1e-12  # the two biases get one gradient
+    return out, {"W": grads["weight_ih_l0"].T.numpy(), "U": grads["weight_hh_l0"].T.numpy(),
+                 "b": grads["bias_ih_l0"].numpy(), "x": dx}
 
 
 def _keras(x, R, return_sequences):
-    W, U, b = _weights()
     layer = keras.layers.LSTM(UNITS, return_sequences=return_sequences, use_cudnn=False, dtype="float64")
-    layer.build(x.shape)
-    for variable, value in zip((layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias), (W, U, b)):
-        variable.assign(value)
-    xk = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xk)
-        out = layer(xk)
-        loss = tf.reduce_sum(out * R)
-    grads = tape.gradient(loss, [layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias, xk])
-    return out.numpy(), dict(zip(("W", "U", "b", "x"), (g.numpy() for g in grads)))
+    return keras_recurrent(layer, _weights(), x, R)
 
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
@@ -93,22 +77,7 @@ def test_torch_second_bias_must_stay_frozen():
     """torch adds b_ih + b_hh and gives both the same gradient: training both moves the effective
     bias twice as fast as Keras's single bias.  Frozen (our choice) the SGD trajectories agree;
     unfrozen they split."""
-    scratch, torch_fw = get_framework("scratch"), get_framework("torch")
-    overrides = dict(units=UNITS)
-    X, y = parity_problem("lstm", resolve("lstm", overrides), 16, seq_len=5)
-    reference = scratch.build("lstm", **overrides)
-    w0 = parity_weights(scratch, reference)
-    runs = {}
-    for frozen in (True, False):
-        net = torch_fw.build("lstm", **overrides)
-        torch_fw.set_weights(net, w0)
-        net.native.lstm.bias_hh_l0.requires_grad_(not frozen)
-        torch_fw.train(net, X, y, epochs=5, batch_size=4, lr=0.5, optimizer="sgd", seed=0)
-        runs[frozen] = torch_fw.get_weights(net)["lstm.b"]
-    scratch.set_weights(reference, w0)
-    scratch.train(reference, X, y, epochs=5, batch_size=4, lr=0.5, optimizer="sgd", seed=0)
-    expected = scratch.get_weights(reference)["lstm.b"]
+    start, expected, runs = torch_second_bias_runs("lstm", UNITS)
     assert max_abs(runs[True], expected) <= 1e-12
     assert max_abs(runs[False], expected) > 1e-3
-    moved_ours, moved_torch = expected - w0["lstm.b"], runs[False] - w0["lstm.b"]
-    assert np.linalg.norm(moved_torch) > 1.5 * np.linalg.norm(moved_ours)  # roughly twice as far
+    assert np.linalg.norm(runs[False] - start) > 1.5 * np.linalg.norm(expected - start)  # roughly twice as far

@@ -7,7 +7,7 @@ import pytest
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.parity import max_abs, parity_problem, parity_weights, worst
 from triptych.registry import resolve
-from triptych.tolerances import PARITY_ADAM_EPSILON
+from triptych.tolerances import PARITY_ADAM_EPSILON, PARITY_RMSPROP_EPSILON
 
 X, Y = parity_problem("house_mlp", resolve("house_mlp"), 64, seed=4)
 
@@ -26,6 +26,10 @@ OPTIMIZERS = {
     "momentum": dict(optimizer="sgd", lr=0.05, momentum=0.9),
     "nesterov": dict(optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True),
     "adam": dict(optimizer="adam", lr=0.01, epsilon=PARITY_ADAM_EPSILON),
+    # RMSprop: the same rho everywhere (the defaults differ) and a tiny epsilon (its placement differs)
+    **{f"rmsprop{'_centered' * centered}{'_momentum' * bool(momentum)}":
+       dict(optimizer="rmsprop", lr=0.01, rho=0.9, epsilon=PARITY_RMSPROP_EPSILON, momentum=momentum, centered=centered)
+       for centered in (False, True) for momentum in (0.0, 0.9)},
 }
 
 
@@ -50,6 +54,73 @@ def test_adam_epsilon_defaults_and_placement_differ():
     assert worst(same_eps["torch"][1], same_eps["keras"][1], max_abs)[0] > 1e-6  # placement alone
     assert worst(same_eps["torch"][1], same_eps["scratch"][1], max_abs)[0] <= 1e-9  # scratch follows torch
     assert worst(tiny["torch"][1], tiny["keras"][1], max_abs)[0] <= 1e-9
+
+
+def test_rmsprop_defaults_and_epsilon_placement_differ():
+    """torch: alpha (ρ) 0.99, eps 1e-8 outside the root, √v + ε; Keras: rho 0.9, epsilon 1e-7 inside, √(v + ε)."""
+    import keras
+    import torch
+
+    torch_defaults, keras_default = torch.optim.RMSprop([torch.zeros(1)]).defaults, keras.optimizers.RMSprop()
+    assert (torch_defaults["alpha"], torch_defaults["eps"]) == (0.99, 1e-8)
+    assert (keras_default.rho, keras_default.epsilon) == (0.9, 1e-7)
+    defaults = {f: run(f, 7, optimizer="rmsprop", lr=0.01) for f in ("torch", "keras")}
+    same_eps = {f: run(f, 7, optimizer="rmsprop", lr=0.01, rho=0.9, epsilon=1e-3) for f in FRAMEWORKS}
+    assert worst(defaults["torch"][1], defaults["keras"][1], max_abs)[0] > 1e-4
+    assert worst(same_eps["torch"][1], same_eps["keras"][1], max_abs)[0] > 1e-6  # placement alone
+    assert worst(same_eps["torch"][1], same_eps["scratch"][1], max_abs)[0] <= 1e-9  # scratch follows torch
+
+
+@pytest.mark.parametrize("centered", [False, True], ids=["plain", "centered"])
+@pytest.mark.parametrize("momentum", [0.0, 0.5], ids=["no-momentum", "momentum"])
+def test_rmsprop_formulas_read_from_the_sources(centered, momentum):
+    """torch.optim.RMSprop and keras.optimizers.RMSprop on one float64 weight against the formulas read in
+    torch/optim/rmsprop.py (2.13) and keras/src/optimizers/rmsprop.py (3.15), with ε large enough to show:
+
+        both:   v ← ρv + (1 − ρ) g²;  centered ḡ ← ρḡ + (1 − ρ) g, v' = v − ḡ², else v' = v
+        torch:  d = g / (√v' + ε);   b ← μb + d, w ← w − lr·b          (no momentum: w ← w − lr·d)
+        Keras:  d = lr·g / √(v' + ε); m ← μm + d, w ← w − m            (no momentum: w ← w − d)"""
+    import keras
+    import torch
+
+    from keras_impl.training import floatx
+
+    lr, rho, eps, grads = 0.1, 0.9, 0.05, (0.3, -0.7, 0.2, 0.05)
+
+    def by_hand(placement):
+        w, v, mean, buf = 1.0, 0.0, 0.0, 0.0
+        for g in grads:
+            v = rho * v + (1 - rho) * g * g
+            mean = rho * mean + (1 - rho) * g if centered else 0.0
+            spread = v - mean * mean
+            d = g / (np.sqrt(spread) + eps) if placement == "torch" else lr * g / np.sqrt(spread + eps)
+            buf = momentum * buf + d if momentum else d
+            w -= lr * buf if placement == "torch" else buf
+        return w
+
+    w_torch = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.RMSprop([w_torch], lr=lr, alpha=rho, eps=eps, momentum=momentum, centered=centered)
+    for g in grads:
+        w_torch.grad = torch.tensor([g], dtype=torch.float64)
+        opt.step()
+    with floatx("float64"):
+        w_keras = keras.Variable(np.array([1.0]), dtype="float64")
+        opt = keras.optimizers.RMSprop(learning_rate=lr, rho=np.float64(rho), epsilon=np.float64(eps),
+                                       momentum=np.float64(momentum), centered=centered)
+        for g in grads:
+            opt.apply([np.array([g])], [w_keras])
+    assert w_torch.item() == pytest.approx(by_hand("torch"), abs=1e-15)
+    assert w_keras.numpy()[0] == pytest.approx(by_hand("keras"), abs=1e-15)
+    assert abs(by_hand("torch") - by_hand("keras")) > 1e-3
+
+
+def test_rmsprop_momentum_differs_only_under_a_changing_learning_rate():
+    """torch's buffer holds g / s and is scaled by lr when applied; Keras's holds lr·g / s: the same at a
+    constant lr, not under a schedule (as for SGD momentum)."""
+    rms = dict(optimizer="rmsprop", lr=0.01, rho=0.9, epsilon=PARITY_RMSPROP_EPSILON, momentum=0.9)
+    decayed = {f: run(f, 7, **rms, lr_decay="exponential", decay_rate=0.5) for f in FRAMEWORKS}
+    assert worst(decayed["torch"][1], decayed["keras"][1], max_abs)[0] > 1e-4
+    assert worst(decayed["torch"][1], decayed["scratch"][1], max_abs)[0] <= 1e-9
 
 
 def test_momentum_differs_only_under_a_changing_learning_rate():

@@ -25,7 +25,7 @@ QUICK_MODELS = ["xor", "linreg"]
 QUICK_STUDIES = ["house"]
 PAIRS = ["scratch↔torch", "scratch↔keras", "torch↔keras"]
 KEY_METRIC = {"xor": "test accuracy", "linreg": "test rmse", "house_mlp": "test rmse", "mnist_cnn": "test accuracy",
-              "lstm": "test accuracy"}
+              "lstm": "test accuracy", "rnn": "test accuracy", "gru": "test accuracy"}
 SOURCE_DIRS = ("scratch", "torch_impl", "keras_impl")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

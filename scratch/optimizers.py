@@ -61,7 +61,40 @@ class Adam(Optimizer):
         param -= self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+class RMSprop(Optimizer):
+    """v ← ρv + (1 − ρ) g²;  centered: ḡ ← ρḡ + (1 − ρ) g and s = √(v − ḡ²) + ε, else s = √v + ε;
+    d = g / s;  w ← w − lr·d, or with momentum μ: b ← μb + d (b₀ = 0), w ← w − lr·b      (torch; ρ is its alpha).
+
+    Keras differs in epsilon's place (√(v + ε), and √(v − ḡ² + ε) centered) and in its momentum buffer,
+    which holds lr·d (the same steps at a constant lr); its defaults are ρ 0.9, ε 1e-7."""
+
+    def __init__(self, lr: float = 1e-2, rho: float = 0.99, epsilon: float = 1e-8, momentum: float = 0.0,
+                 centered: bool = False):
+        super().__init__(lr)
+        self.rho, self.epsilon, self.momentum, self.centered = rho, epsilon, momentum, centered
+
+    def _update(self, param, grad, state):
+        if not state:
+            state.update(v=np.zeros_like(param), mean=np.zeros_like(param) if self.centered else None,
+                         momentum=np.zeros_like(param) if self.momentum else None)
+        v, mean = state["v"], state["mean"]
+        v *= self.rho
+        v += (1.0 - self.rho) * grad * grad
+        if self.centered:
+            mean *= self.rho
+            mean += (1.0 - self.rho) * grad
+            step = grad / (np.sqrt(v - mean * mean) + self.epsilon)
+        else:
+            step = grad / (np.sqrt(v) + self.epsilon)
+        if self.momentum:
+            buf = state["momentum"]
+            buf *= self.momentum
+            buf += step
+            step = buf
+        param -= self.lr * step
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
 def make_optimizer(plan) -> Optimizer:

@@ -11,11 +11,15 @@ from triptych.batching import epoch_batches, steps_per_epoch
 
 
 def make_optimizer(parameters, plan) -> torch.optim.Optimizer:
-    """torch.optim.SGD / Adam as a triptych.frameworks.TrainPlan asks (stock optimizers, stock formulas)."""
+    """torch.optim.SGD / Adam / RMSprop as a triptych.frameworks.TrainPlan asks (stock optimizers, stock
+    formulas and defaults; RMSprop's rho is torch's ``alpha``)."""
     o = plan.options
     if plan.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=plan.lr, momentum=o.get("momentum", 0.0),
                                nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay", 0.0))
+    if plan.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=plan.lr, alpha=o.get("rho", 0.99), eps=o.get("epsilon", 1e-8),
+                                   momentum=o.get("momentum", 0.0), centered=o.get("centered", False))
     return torch.optim.Adam(parameters, lr=plan.lr, betas=(o.get("beta_1", 0.9), o.get("beta_2", 0.999)),
                             eps=o.get("epsilon", 1e-8), weight_decay=o.get("weight_decay", 0.0))
 

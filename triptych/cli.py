@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from triptych.bench import default_models as default_bench_models
-from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
+from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 
 
@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--batch-size", type=int, help="0 means full batch")
-    p.add_argument("--optimizer", choices=("sgd", "adam"))
+    p.add_argument("--optimizer", choices=tuple(OPTIMIZER_OPTIONS))
     p.add_argument("--seed", type=int)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--data", help="; ".join(f"{m}: {MODELS[m].data.data_help}" for m in models

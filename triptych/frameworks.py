@@ -33,6 +33,7 @@ _INSTALL = {"torch": "pip install torch==2.13.0", "keras": "pip install tensorfl
 OPTIMIZER_OPTIONS = {
     "sgd": {"momentum", "nesterov", "weight_decay"},
     "adam": {"beta_1", "beta_2", "epsilon", "weight_decay"},
+    "rmsprop": {"rho", "epsilon", "momentum", "centered"},
 }
 LR_DECAYS = ("none", "linear", "exponential")
 PREDICT_CHUNK = 1000  # predict works through big inputs this many samples at a time (bounded memory)

@@ -12,7 +12,7 @@ import numpy as np
 from triptych.batching import steps_per_epoch
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import get_spec, resolve
-from triptych.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_ADAM_EPSILON, RUNGS, TOLERANCES
+from triptych.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS, TOLERANCES
 from triptych.validate import check_dtype, expected_input_shape
 
 
@@ -141,8 +141,8 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
     nets = {name: fw.build(model, seed=seed, dtype=dtype, **overrides) for name, fw in fws.items()}
     w0 = parity_weights(fws["scratch"], nets["scratch"], seed)
     train_kwargs = dict(lr=p["lr"], optimizer=p["optimizer"], seed=seed)
-    if p["optimizer"] == "adam":
-        train_kwargs["epsilon"] = PARITY_ADAM_EPSILON
+    if p["optimizer"] in PARITY_EPSILONS:
+        train_kwargs["epsilon"] = PARITY_EPSILONS[p["optimizer"]]
     results: list[RungResult] = []
 
     def load_w0():

@@ -17,4 +17,7 @@ MIN_TRAJECTORY_STEPS = 50
 # Keras adds Adam's epsilon outside the bias-corrected root, torch (and scratch) inside; no single
 # constant makes the two formulas equal, so parity runs use a tiny epsilon in all three.
 PARITY_ADAM_EPSILON = 1e-30
+# RMSprop likewise: Keras √(v + ε), torch (and scratch) √v + ε; a tiny epsilon in all three for parity.
+PARITY_RMSPROP_EPSILON = 1e-30
+PARITY_EPSILONS = {"adam": PARITY_ADAM_EPSILON, "rmsprop": PARITY_RMSPROP_EPSILON}  # by optimizer
 FD_DELTA = 1e-6  # central differences (f(a + Δ) − f(a − Δ)) / 2Δ, float64

@@ -1,0 +1,74 @@
+"""GRU on MNIST rows in PyTorch: 28 rows × 28 pixels → nn.GRU 64 → dense 10 on the last hidden state,
+softmax cross-entropy, Adam.
+
+Sections, as in scratch/gru.py and keras_impl/gru.py: data → model → loss → optimizer → training → conversion.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+
+# ---- data: triptych.mnist.load_mnist, images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+from triptych.mnist import load_mnist
+
+__all__ = ["load_mnist", "RowGRU", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+
+
+# ---- model
+class RowGRU(nn.Module):
+    """x (N, T, 28) → nn.GRU(batch_first=True) → h_T (N, u) → Linear → logits (N, 10).
+
+    torch's GRU, gates r, z, n:  r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz),
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h.
+    Both biases are kept and trained: b_hn sits inside r ⊙ (…), so unlike the LSTM's the pair cannot be
+    folded into one (Keras's reset_after=True GRU has the same two)."""
+
+    def __init__(self, in_features: int, units: int, num_classes: int):
+        super().__init__()
+        self.gru = nn.GRU(in_features, units, batch_first=True)
+        self.output = nn.Linear(units, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h_last = self.gru(x)
+        return self.output(h_last[-1])
+
+
+def build(config: dict) -> RowGRU:
+    """torch's own initialisation (uniform ±1/√u); parity copies canonical weights in."""
+    return RowGRU(config["in_features"], config["units"], config["num_classes"])
+
+
+# ---- loss: softmax cross-entropy on the logits
+def loss_fn() -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+# ---- optimizer: torch.optim.Adam over all parameters, both biases included, lr 1e-3 (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+def train(model: RowGRU, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: torch stacks its gate blocks r, z, n along the rows, the canonical layout z, r, h
+# along the columns: gru.W = swap(weight_ih_l0).T, gru.U = swap(weight_hh_l0).T,
+# gru.b = [swap(bias_ih_l0), swap(bias_hh_l0)]; output.W = output.weight.T
+def swap_r_z(blocks: torch.Tensor) -> torch.Tensor:
+    """(r, z, n) ↔ (z, r, n) along the first axis (its own inverse)."""
+    r, z, n = blocks.chunk(3)
+    return torch.cat([z, r, n])
+
+
+def to_canonical(tensors: dict) -> dict:
+    return stack({"gru.W": swap_r_z(tensors["gru.weight_ih_l0"]).T, "gru.U": swap_r_z(tensors["gru.weight_hh_l0"]).T,
+                  "gru.b": torch.stack([swap_r_z(tensors["gru.bias_ih_l0"]), swap_r_z(tensors["gru.bias_hh_l0"])])},
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    return stack({"gru.weight_ih_l0": swap_r_z(weights["gru.W"].T).contiguous(),
+                  "gru.weight_hh_l0": swap_r_z(weights["gru.U"].T).contiguous(),
+                  "gru.bias_ih_l0": swap_r_z(weights["gru.b"][0]), "gru.bias_hh_l0": swap_r_z(weights["gru.b"][1])},
+                 linear_from_canonical(weights, "output", "output"))

@@ -1,0 +1,68 @@
+"""Simple tanh RNN on MNIST rows in PyTorch: 28 rows × 28 pixels → nn.RNN 64 → dense 10 on the last hidden
+state, softmax cross-entropy, Adam.
+
+Sections, as in scratch/rnn.py and keras_impl/rnn.py: data → model → loss → optimizer → training → conversion.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from torch_impl import training
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+
+# ---- data: triptych.mnist.load_mnist, images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+from triptych.mnist import load_mnist
+
+__all__ = ["load_mnist", "RowRNN", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+
+
+# ---- model
+class RowRNN(nn.Module):
+    """x (N, T, 28) → nn.RNN(tanh, batch_first=True) → h_T (N, u) → Linear → logits (N, 10).
+
+    h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh): the two biases only ever appear as their sum
+    and receive the same gradient; the canonical layout (and Keras) has one.  b_hh is therefore zero and
+    frozen here, so b_ih is the one bias and trains at the same speed as Keras's (as in the LSTM)."""
+
+    def __init__(self, in_features: int, units: int, num_classes: int):
+        super().__init__()
+        self.rnn = nn.RNN(in_features, units, nonlinearity="tanh", batch_first=True)
+        nn.init.zeros_(self.rnn.bias_hh_l0)
+        self.rnn.bias_hh_l0.requires_grad_(False)
+        self.output = nn.Linear(units, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h_last = self.rnn(x)
+        return self.output(h_last[-1])
+
+
+def build(config: dict) -> RowRNN:
+    """torch's own initialisation (uniform ±1/√u); parity copies canonical weights in."""
+    return RowRNN(config["in_features"], config["units"], config["num_classes"])
+
+
+# ---- loss: softmax cross-entropy on the logits
+def loss_fn() -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+# ---- optimizer: torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+def train(model: RowRNN, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: rnn.W (F, u) = weight_ih_l0.T, rnn.U (u, u) = weight_hh_l0.T, rnn.b = b_ih + b_hh;
+# output.W = output.weight.T
+def to_canonical(tensors: dict) -> dict:
+    return stack({"rnn.W": tensors["rnn.weight_ih_l0"].T, "rnn.U": tensors["rnn.weight_hh_l0"].T,
+                  "rnn.b": tensors["rnn.bias_ih_l0"] + tensors["rnn.bias_hh_l0"]},
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def from_canonical(weights: dict) -> dict:
+    return stack({"rnn.weight_ih_l0": weights["rnn.W"].T.contiguous(),
+                  "rnn.weight_hh_l0": weights["rnn.U"].T.contiguous(),
+                  "rnn.bias_ih_l0": weights["rnn.b"], "rnn.bias_hh_l0": torch.zeros_like(weights["rnn.b"])},
+                 linear_from_canonical(weights, "output", "output"))
