@@ -149,6 +149,9 @@ def test_json_holds_the_same_figures(report, results):
                                   results[["model", "framework", "dtype", "metric"]])
     assert rows.value.tolist() == pytest.approx(results.value.tolist())
     assert all(data["models"][m]["ok"] for m in QUICK_MODELS)
+    for model in QUICK_MODELS:  # where the time went
+        timings = data["models"][model]["timings"]
+        assert set(timings) == {*FRAMEWORKS, "parity float64", "parity float32"} and all(t > 0 for t in timings.values())
     assert {"Python", "NumPy", "torch", "keras", "CPU", "threads"} <= set(data["environment"])
 
 
@@ -320,6 +323,27 @@ def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeyp
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert data["models"]["house_mlp"]["ok"] and not data["models"]["linreg"]["ok"]
     assert "**FAILED — torch · training**" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_default_report_caps_training_work_on_the_default_data_only():
+    """The time budget: at most DEFAULT_DATA_TRAINING_GFLOP of training per framework on a model's default data
+    (the heaviest models lose epochs), never on full data, and --quick keeps its own cap."""
+    from reports.run import DEFAULT_DATA_TRAINING_GFLOP, training_setup
+    from triptych.registry import Experiment, resolve
+
+    def experiment(model, n):
+        return Experiment(model, np.empty((n, 1)), None, None, None, "test")
+
+    def gflop(model, n, epochs):
+        return 3 * MODELS[model].flops(resolve(model, {}), None) * n * epochs / 1e9
+
+    cnn = training_setup("mnist_cnn", False, "sample", experiment("mnist_cnn", 4000))
+    assert cnn["declared_epochs"] == MODELS["mnist_cnn"].training["epochs"] > cnn["epochs"] >= 1
+    assert gflop("mnist_cnn", 4000, cnn["epochs"]) <= DEFAULT_DATA_TRAINING_GFLOP
+    assert gflop("mnist_cnn", 4000, cnn["epochs"] + 1) > DEFAULT_DATA_TRAINING_GFLOP
+    assert "declared_epochs" not in training_setup("mnist_cnn", False, "full", experiment("mnist_cnn", 4000))
+    assert "declared_epochs" not in training_setup("mnist_cnn", True, "sample", experiment("mnist_cnn", 512))
+    assert training_setup("xor", False, "sample", experiment("xor", 4))["epochs"] == MODELS["xor"].training["epochs"]
 
 
 @pytest.mark.slow

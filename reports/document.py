@@ -12,7 +12,7 @@ from triptych.registry import get_spec, get_study
 from reports.code_sections import aligned_code, shown_path
 from reports.conventions import ROOT, conventions
 from reports.heatmap import parity_heatmap
-from reports.run import Failure, ModelReport, StudyReport
+from reports.run import DEFAULT_DATA_TRAINING_GFLOP, Failure, ModelReport, StudyReport
 
 
 @dataclass
@@ -137,7 +137,10 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
     blocks = [Text(spec.description)]
     if spec.origin or spec.teaches:
         blocks.append(Text(f"From: {spec.origin or '—'}. Teaches: {spec.teaches or '—'}."))
-    blocks += [Text(f"Training: {s['epochs']} epochs, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
+    capped = (f" (the declaration asks for {s['declared_epochs']}; on its default data the report gives each "
+              f"framework at most {DEFAULT_DATA_TRAINING_GFLOP} GFLOP of training, so that it holds every model "
+              f"in its time budget)" if "declared_epochs" in s else "")
+    blocks += [Text(f"Training: {s['epochs']} epochs{capped}, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
                     f"seed {s['seed']}, {s['dtype']}."),
                Text(f"Data: {report.source or 'not loaded'}.")]
     if spec.arch.get("dropout"):

@@ -63,7 +63,8 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float, studi
     print("\nreport summary", flush=True)
     for r in reports:
         print(f"  {r.model:<10} {'ok' if r.ok else 'FAILED':<7} {len(r.runs)}/{len(FRAMEWORKS)} frameworks trained, "
-              "{}/{} parity checks passed, ".format(*r.parity_counts) + f"{r.seconds:.1f} s")
+              "{}/{} parity checks passed, ".format(*r.parity_counts) + f"{r.seconds:.1f} s "
+              f"({', '.join(f'{task} {seconds:.1f}' for task, seconds in r.timings.items())})")
         for f in r.failures:
             print(f"      {f.where}: {f.message}")
         for p in r.parity_failures:

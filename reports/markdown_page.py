@@ -71,7 +71,8 @@ def _(block: AlignedCode) -> str:
 def _(block: HeatMap) -> str:
     """One column per (dtype, rung): the largest log10(figure / tolerance) over its pairs."""
     groups = list(dict.fromkeys((c.dtype, c.rung) for c in block.columns))
-    lines = ["| model | " + " | ".join(f"{d} rung {r}" for d, r in groups) + " |", "|" + "---|" * (len(groups) + 1)]
+    lines = ["Each figure is the worst pair of its rung: log10(maximum ÷ tolerance), “=” exactly equal.", "",
+             "| model | " + " | ".join(f"{d} rung {r}" for d, r in groups) + " |", "|" + "---|" * (len(groups) + 1)]
     for row in block.rows:
         worst = []
         for group in groups:
