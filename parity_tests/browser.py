@@ -15,6 +15,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -73,23 +74,19 @@ class Browser:
         profile = tempfile.mkdtemp(prefix="triptych-chromium-")
         commands_r, commands_w = os.pipe()
         replies_r, replies_w = os.pipe()
-        # keep the child's ends away from 3 and 4, which the child needs for the protocol
+        # the child's ends, numbered above 4, which a small Python trampoline moves to 3 and 4 before exec
         child_in, child_out = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (commands_r, replies_w))
-        os.close(commands_r)
-        os.close(replies_w)
-
-        def to_fds_3_and_4():  # runs in the child before exec; dup2 targets are inheritable
-            os.dup2(child_in, 3)
-            os.dup2(child_out, 4)
-
-        args = [binary, "--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
-                "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--mute-audio",
-                "--disable-extensions", "--disable-background-networking", "--allow-file-access-from-files",
-                f"--user-data-dir={profile}", "about:blank"]
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=to_fds_3_and_4)
-        os.close(child_in)
-        os.close(child_out)
+        for fd in (commands_r, replies_w):
+            os.close(fd)
+        flags = ["--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--no-default-browser-check", "--mute-audio", "--disable-extensions",
+                 "--disable-background-networking", f"--user-data-dir={profile}", "about:blank"]
+        trampoline = (f"import os, sys; os.dup2({child_in}, 3); os.dup2({child_out}, 4); "
+                      f"os.close({child_in}); os.close({child_out}); os.execv(sys.argv[1], sys.argv[1:])")
+        process = subprocess.Popen([sys.executable, "-c", trampoline, binary, *flags], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(child_in, child_out))
+        for fd in (child_in, child_out):
+            os.close(fd)
         browser = cls(process, commands_w, replies_r, profile)
         try:
             browser.call("Browser.getVersion", timeout=timeout)

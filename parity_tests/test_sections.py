@@ -2,11 +2,15 @@
 training → conversion), each once and in order, so the report can set them side by side section by section."""
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, get_spec
 from reports.code_sections import SECTIONS, source_path, split_sections
+from reports.html_page import highlighted_lines
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -48,3 +52,12 @@ def test_a_file_with_the_markers_in_order_passes_and_is_cut_at_them():
 def test_a_missing_repeated_misordered_or_unknown_marker_is_a_problem(names, problem):
     problems = split_sections(file_with(*names)).problems
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_each_code_line_is_one_block_carrying_its_indentation():
+    """The report's code cells wrap long lines; each line keeps its indentation so the wrap hangs under it."""
+    source = 'def f(x):\n    """doc\n    more"""\n\n    return x  # a comment'
+    html = highlighted_lines(source)
+    assert re.findall(r'class="ln" style="--i:(\d+)"', html) == ["0", "4", "4", "0", "4"]
+    text = re.sub(r"<[^>]+>", "", html.replace('</span><span class="ln"', '</span>\n<span class="ln"'))
+    assert unescape(text) == source

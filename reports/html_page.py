@@ -49,7 +49,7 @@ table.conventions { table-layout: fixed; width: 100%; }
 .conventions td:nth-child(5) { overflow-wrap: anywhere; font-size: 13px; }
 table.curriculum { table-layout: fixed; width: 100%; font-size: 13px; }
 .curriculum td:nth-child(4) { overflow-wrap: anywhere; }
-.curriculum th:nth-child(1) { width: 7%; } .curriculum th:nth-child(2) { width: 19%; }
+.curriculum th:nth-child(1) { width: 8%; } .curriculum th:nth-child(2) { width: 18%; }
 .curriculum th:nth-child(3) { width: 14%; } .curriculum th:nth-child(4) { width: 14%; }
 .curriculum th:nth-child(n+5):nth-child(-n+8) { width: 7%; } .curriculum th:nth-child(9) { width: 12%; }
 table.heat { font-size: 12px; margin-bottom: .4em; }

@@ -18,8 +18,8 @@ TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and floa
 QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (those that take --data)
 # On a model's default (embedded) data the report gives each framework's training run at most this much
 # work — forward + backward ≈ 3 × the declared forward FLOPs per sample × samples × epochs — so that the
-# default report holds every model in its time budget; only the heaviest models are capped (mnist_cnn:
-# 4 of its 12 epochs).  `triptych train` and the accuracy tests keep the declared epochs.
+# default report holds every model in its time budget; only the heaviest models are capped (README: which,
+# and what accuracy they keep).  `triptych train` and the accuracy tests keep the declared epochs.
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 ALL_RUNGS = (1, 2, 3, 4, 5, 6)
