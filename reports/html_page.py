@@ -48,9 +48,8 @@ table.conventions { table-layout: fixed; width: 100%; }
 .conventions th:nth-child(1) { width: 12%; } .conventions th:nth-child(5) { width: 26%; }
 .conventions td:nth-child(5) { overflow-wrap: anywhere; font-size: 13px; }
 table.curriculum { table-layout: fixed; width: 100%; font-size: 13px; }
-.curriculum td:nth-child(4) { overflow-wrap: anywhere; }
-.curriculum th:nth-child(1) { width: 8%; } .curriculum th:nth-child(2) { width: 18%; }
-.curriculum th:nth-child(3) { width: 14%; } .curriculum th:nth-child(4) { width: 14%; }
+.curriculum th:nth-child(1) { width: 8%; } .curriculum th:nth-child(2) { width: 16%; }
+.curriculum th:nth-child(3) { width: 14%; } .curriculum th:nth-child(4) { width: 16%; }
 .curriculum th:nth-child(n+5):nth-child(-n+8) { width: 7%; } .curriculum th:nth-child(9) { width: 12%; }
 table.heat { font-size: 12px; margin-bottom: .4em; }
 .heat th, .heat td { padding: 2px 3px; text-align: center; }

@@ -36,7 +36,9 @@ def build_pages(reports: list[ModelReport], plots: dict[str, list[Path]], env: d
 
 def index_sections(reports: list[ModelReport], env: dict[str, str], out: Path, quick: bool,
                    studies: list[StudyReport]) -> list[Section]:
-    mode = "a quick run (a few steps on small data)" if quick else "a full run (the declarations' default epochs)"
+    mode = ("a quick run (a few steps on small data)" if quick else
+            "a full run (the declarations' epochs; on their embedded data the heaviest models train within the "
+            "report's budget, as their pages say)")
     ran = "; ".join(f"{dtype} rungs {', '.join(map(str, rungs))}" for dtype, rungs in parity_plan(quick))
     heat = [Text("Each cell is log10(measured maximum ÷ tolerance) for one rung of the parity ladder and one pair "
                  "of frameworks: below 0 passes, −3 means a thousand times inside the tolerance, “=” "
