@@ -1,20 +1,24 @@
 """House-price MLP in Keras 3: 13 → 13 sigmoid → 13 sigmoid → 1, MSE, SGD 0.01.
 
-Sections, as in scratch/house_mlp.py and torch_impl/house_mlp.py: data → model → loss → optimizer → training.
+Sections, as in scratch/house_mlp.py and torch_impl/house_mlp.py: data → model → loss → optimizer →
+training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["boston_data", "build", "loss", "train", "canonical_variables"]
+
 import keras
 
-from triptych.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
 from keras_impl import training
 
-__all__ = ["boston_data", "build", "canonical_variables", "loss", "train"]
-
-INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
+# ---- data: Boston housing standardised with training-set statistics, X (N, 13), y (N, 1) in $1000s
+from triptych.data import boston_data
 
 
 # ---- model: Sequential [Dense(13, sigmoid), Dropout] × len(hidden), Dense(1)
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
+
+
 def build(config: dict, dtype: str) -> keras.Model:
     init = "glorot_uniform" if config["init"] == "default" else config["init"]
     if init not in INITIALIZERS:
@@ -30,12 +34,6 @@ def build(config: dict, dtype: str) -> keras.Model:
     return model
 
 
-def canonical_variables(model: keras.Model) -> dict:
-    """Dense kernels are (in, out) like the canonical layout: only the names differ."""
-    return {f"{layer.name}.{key}": variable for layer in model.layers if isinstance(layer, keras.layers.Dense)
-            for key, variable in (("W", layer.kernel), ("b", layer.bias))}
-
-
 # ---- loss: mean squared error
 def loss() -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
@@ -45,3 +43,9 @@ def loss() -> keras.losses.Loss:
 # ---- training: model.compile(optimizer, loss) + model.fit; evaluation every 10 epochs, best weights kept
 def train(model: keras.Model, X, y, plan) -> dict:
     return training.fit(model, loss(), X, y, plan)
+
+
+# ---- conversion: Dense kernels are (in, out) like the canonical layout: only the names differ
+def canonical_variables(model: keras.Model) -> dict:
+    return {f"{layer.name}.{key}": variable for layer in model.layers if isinstance(layer, keras.layers.Dense)
+            for key, variable in (("W", layer.kernel), ("b", layer.bias))}

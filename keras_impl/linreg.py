@@ -1,16 +1,19 @@
 """Linear regression in Keras 3: y = X·w + b, mean squared error (+ L2(λ/2) on the kernel with l2 = λ), SGD.
 
-Sections, as in scratch/linreg.py and torch_impl/linreg.py: data → model → loss → optimizer → training.
+Sections, as in scratch/linreg.py and torch_impl/linreg.py: data → model → loss → optimizer → training →
+conversion.
 """
 from __future__ import annotations
+
+__all__ = ["linreg_data", "build", "loss", "train", "canonical_variables"]
 
 import keras
 import numpy as np
 
-from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from keras_impl import training
 
-__all__ = ["linreg_data", "build", "canonical_variables", "loss", "train"]
+# ---- data: X (N, F), y (N, 1); by default 1000 × 2 synthetic points, w = [2, −3.4], b = 4.2, noise σ 0.01
+from triptych.data import linreg_data
 
 
 # ---- model: one Dense unit, no activation; d2l's weight decay λ/2·‖w‖² is kernel_regularizer=L2(λ/2),
@@ -28,12 +31,6 @@ def build(config: dict, dtype: str) -> keras.Model:
                             name="linreg")
 
 
-def canonical_variables(model: keras.Model) -> dict:
-    """Dense kernel (F, 1) is already the canonical linear.W."""
-    layer = model.get_layer("linear")
-    return {"linear.W": layer.kernel, "linear.b": layer.bias}
-
-
 # ---- loss: mean squared error
 def loss() -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
@@ -43,3 +40,9 @@ def loss() -> keras.losses.Loss:
 # ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
 def train(model: keras.Model, X, y, plan) -> dict:
     return training.fit(model, loss(), X, y, plan)
+
+
+# ---- conversion: the Dense kernel (F, 1) is already the canonical linear.W
+def canonical_variables(model: keras.Model) -> dict:
+    layer = model.get_layer("linear")
+    return {"linear.W": layer.kernel, "linear.b": layer.bias}

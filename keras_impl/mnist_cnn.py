@@ -1,16 +1,19 @@
 """MNIST convnet in Keras 3: conv 32@3×3 relu → maxpool 2 → conv 64@3×3 relu → maxpool 2 → flatten →
 dropout 0.5 → dense 10, softmax cross-entropy, Adam — the standard Keras MNIST convnet.  Images NHWC.
 
-Sections, as in scratch/mnist_cnn.py and torch_impl/mnist_cnn.py: data → model → loss → optimizer → training.
+Sections, as in scratch/mnist_cnn.py and torch_impl/mnist_cnn.py: data → model → loss → optimizer →
+training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["load_mnist", "build", "loss", "train", "canonical_variables"]
+
 import keras
 
-from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from keras_impl import training
 
-__all__ = ["load_mnist", "build", "canonical_variables", "loss", "train"]
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9; the Reshape layer adds the channel axis (NHWC)
+from triptych.mnist import load_mnist
 
 
 # ---- model: Sequential, logits out (the loss applies the softmax); Keras's Glorot-uniform kernels, zero biases
@@ -31,13 +34,6 @@ def build(config: dict, dtype: str) -> keras.Model:
     ], name="mnist_cnn")
 
 
-def canonical_variables(model: keras.Model) -> dict:
-    """Conv2D kernels are (kh, kw, in, out) and Flatten is (H, W, C): already the canonical layout."""
-    return {f"{layer.name}.{key}": variable for layer in model.layers
-            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
-            for key, variable in (("W", layer.kernel), ("b", layer.bias))}
-
-
 # ---- loss: softmax cross-entropy on the logits
 def loss() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -47,3 +43,10 @@ def loss() -> keras.losses.Loss:
 # ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 128
 def train(model: keras.Model, X, y, plan) -> dict:
     return training.fit(model, loss(), X, y, plan)
+
+
+# ---- conversion: Conv2D kernels are (kh, kw, in, out) and Flatten is (H, W, C): already the canonical layout
+def canonical_variables(model: keras.Model) -> dict:
+    return {f"{layer.name}.{key}": variable for layer in model.layers
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+            for key, variable in (("W", layer.kernel), ("b", layer.bias))}

@@ -1,15 +1,17 @@
 """XOR in Keras 3: 2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1 — the classic Keras example.
 
-Sections, as in scratch/xor.py and torch_impl/xor.py: data → model → loss → optimizer → training.
+Sections, as in scratch/xor.py and torch_impl/xor.py: data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["xor_data", "build", "loss", "train", "canonical_variables"]
+
 import keras
 
-from triptych.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from keras_impl import training
 
-__all__ = ["xor_data", "build", "canonical_variables", "loss", "train"]
+# ---- data: the four XOR points, X (4, 2) float, y (4, 1) in {0, 1}; fit reads them as the shared batches
+from triptych.data import xor_data
 
 
 # ---- model: Sequential Dense layers (Keras's own Glorot-uniform kernels, zero biases)
@@ -24,12 +26,6 @@ def build(config: dict, dtype: str) -> keras.Model:
     return model
 
 
-def canonical_variables(model: keras.Model) -> dict:
-    """Dense kernels are (in, out) like the canonical layout: only the names differ."""
-    return {f"{layer.name}.{key}": variable
-            for layer in model.layers for key, variable in (("W", layer.kernel), ("b", layer.bias))}
-
-
 # ---- loss: binary cross-entropy on probabilities (inside fit Keras uses the sigmoid's logits)
 def loss() -> keras.losses.Loss:
     return keras.losses.BinaryCrossentropy()
@@ -39,3 +35,9 @@ def loss() -> keras.losses.Loss:
 # ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
 def train(model: keras.Model, X, y, plan) -> dict:
     return training.fit(model, loss(), X, y, plan)
+
+
+# ---- conversion: Dense kernels are (in, out) like the canonical layout: only the names differ
+def canonical_variables(model: keras.Model) -> dict:
+    return {f"{layer.name}.{key}": variable
+            for layer in model.layers for key, variable in (("W", layer.kernel), ("b", layer.bias))}

@@ -1,6 +1,7 @@
-"""The report (``triptych report --quick``): every file with every figure, a well-formed page that
-needs nothing from the network, the real source code side by side, and a failing framework
-reported while everything else still is."""
+"""The report (``triptych report --quick``): every file with every figure, well-formed pages that need
+nothing from the network (an index with the parity heat map and the curriculum, one page per model and
+per study), the real source code side by side section by section, a failing framework reported while
+everything else still is, and every page rendered by a headless Chromium where one is installed."""
 from __future__ import annotations
 
 import base64
@@ -8,17 +9,21 @@ import contextlib
 import io
 import json
 import re
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from triptych.cli import main
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.registry import MODELS
+from reports.code_sections import SECTIONS
 from reports.conventions import conventions, has_test
 from reports.generate import main_report
+from parity_tests.browser import Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK_MODELS = ["xor", "linreg"]
@@ -79,9 +84,18 @@ def report(tmp_path_factory):
     return out, code, stdout
 
 
+PAGES = ["index.html", *(f"model-{m}.html" for m in QUICK_MODELS), *(f"study-{s}.html" for s in QUICK_STUDIES)]
+
+
 @pytest.fixture(scope="module")
 def page(report):
     return Page((report[0] / "index.html").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def pages(report):
+    """Every HTML page of the report by file name."""
+    return {p.name: Page(p.read_text(encoding="utf-8")) for p in report[0].glob("*.html")}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +106,7 @@ def results(report):
 def test_quick_report_passes_and_writes_every_file(report):
     out, code, stdout = report
     assert code == 0, stdout
-    for name in ("index.html", "report.md", "results.csv", "results.json",
+    for name in (*PAGES, "report.md", "results.csv", "results.json",
                  *(f"{m}_loss{s}.png" for m in QUICK_MODELS for s in ("", "_difference"))):
         assert (out / name).is_file(), name
     assert (out / "xor_loss.png").read_bytes().startswith(b"\x89PNG")
@@ -135,6 +149,9 @@ def test_json_holds_the_same_figures(report, results):
                                   results[["model", "framework", "dtype", "metric"]])
     assert rows.value.tolist() == pytest.approx(results.value.tolist())
     assert all(data["models"][m]["ok"] for m in QUICK_MODELS)
+    for model in QUICK_MODELS:  # where the time went
+        timings = data["models"][model]["timings"]
+        assert set(timings) == {*FRAMEWORKS, "parity float64", "parity float32"} and all(t > 0 for t in timings.values())
     assert {"Python", "NumPy", "torch", "keras", "CPU", "threads"} <= set(data["environment"])
 
 
@@ -169,33 +186,89 @@ def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, monkeypa
     assert "study broken_study FAILED" in " ".join(capsys.readouterr().out.split())
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert data["models"]["xor"]["ok"] and not data["meta"]["ok"]
-    assert "injected study failure" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "injected study failure" in (tmp_path / "study-broken_study.html").read_text(encoding="utf-8")
+    assert "FAILED: study broken_study" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
-def test_html_is_well_formed(page):
-    assert page.errors == []
-    assert page.open == []
+def test_one_page_per_model_and_study_and_each_well_formed(pages):
+    assert sorted(pages) == sorted(PAGES)
+    for name, page in pages.items():
+        assert page.errors == [], name
+        assert page.open == [], name
 
 
-def test_html_is_self_contained(report, page):
+def test_html_is_self_contained(report, pages):
     out = report[0]
-    images = [value for tag, name, value in page.urls if tag == "img"]
+    images = [value for page in pages.values() for tag, name, value in page.urls if tag == "img"]
     assert len(images) == 2 * len(QUICK_MODELS) + len(QUICK_STUDIES)
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
-    for tag, name, value in page.urls:
-        if tag == "img":
-            continue
-        assert not re.match(r"\w+:", value), value  # no http(s):, file: or other scheme
-        if value.startswith("#"):
-            assert value[1:] in page.ids, value
-        else:  # relative links only to the repository's tests
-            target = (out / value).resolve()
-            assert target.parent == ROOT / "parity_tests" and target.name.startswith("test_"), value
-            assert target.is_file(), value
-    html = (out / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in html and "<link" not in html and "@import" not in html
+    for name, page in pages.items():
+        for tag, _, value in page.urls:
+            if tag == "img":
+                continue
+            assert not re.match(r"\w+:", value), value  # no http(s):, file: or other scheme
+            target, _, anchor = value.partition("#")
+            if target in pages:  # another page of the report, and an anchor on it
+                assert not anchor or anchor in pages[target].ids, value
+            elif not target:
+                assert anchor in page.ids, (name, value)
+            else:  # otherwise relative links only to the repository's tests
+                path = (out / value).resolve()
+                assert path.parent == ROOT / "parity_tests" and path.name.startswith("test_"), value
+                assert path.is_file(), value
+        html = (out / name).read_text(encoding="utf-8")
+        assert "<script" not in html and "<link" not in html and "@import" not in html
+
+
+def test_index_has_the_heat_map_and_the_curriculum(report, page):
+    text = page.all_text
+    assert text.index("Parity at a glance") < text.index("Curriculum") < text.index("Conventions that differ")
+    html = (report[0] / "index.html").read_text(encoding="utf-8")
+    heat, curriculum = html.split('<table class="heat">', 1)[1].split('id="curriculum"', 1)
+    for model in QUICK_MODELS:
+        assert f'<th><a href="model-{model}.html#parity">{model}</a></th>' in heat  # its row of the map
+        assert f'<td><a href="model-{model}.html">{model}</a></td>' in curriculum
+        spec = MODELS[model]
+        assert spec.teaches and spec.teaches in text and spec.origin and spec.origin in text
+        for directory in SOURCE_DIRS:
+            assert f"{directory}/{model}.py" in text
+    for study in QUICK_STUDIES:
+        assert f'<td><a href="study-{study}.html">{study}</a></td>' in curriculum
+    assert "float64\u00a016/16, ≥\u00a0" in text and "float32\u00a09/9, ≥\u00a0" in text
+    assert "100.0\u00a0%" in text  # XOR's accuracy in every framework
+
+
+def test_heat_map_cells_are_log10_of_figure_over_tolerance(report, results):
+    html = (report[0] / "index.html").read_text(encoding="utf-8")
+    heat = html.split('<table class="heat">', 1)[1].split("</table>", 1)[0]
+    row = heat.split('href="model-xor.html#parity">xor</a></th>', 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="(\w+)[^"]*" title="([^"]*)">([^<]*)</td>', row)
+    figures = {f"xor · {r['dtype']} · rung {r['metric'][4]} {r['metric'][6:]} · {r['framework']}:": r
+               for r in results[(results.model == "xor") & results.metric.str.startswith("rung")].to_dict("records")}
+    assert len(cells) == len(figures) == 25
+    for shade, title, label in cells:
+        figure = figures[title.split(":", 1)[0] + ":"]
+        value, tolerance = figure["value"], float(figure["tolerance"])
+        if value == 0:
+            assert (shade, label) == ("exact", "=")
+        else:
+            orders = np.log10(value / tolerance)
+            assert label == f"{orders:.1f}".replace("-", "−") and shade == f"g{min(10, int(np.floor(-orders)))}"
+
+
+def test_model_pages_align_the_code_by_section(report, pages):
+    for model in QUICK_MODELS:
+        page = pages[f"model-{model}.html"]
+        assert {f"code-{name}" for name in SECTIONS} <= page.ids and {"parity", "code"} <= page.ids
+        html = (report[0] / f"model-{model}.html").read_text(encoding="utf-8")
+        code = html.split('<div class="aligned">', 1)[1]
+        assert [code.index(f'id="code-{name}"') for name in SECTIONS] == sorted(
+            code.index(f'id="code-{name}"') for name in SECTIONS)
+        conversion = code.split('id="code-conversion"', 1)[1]
+        assert conversion.count('<div class="cell">') == 3
+        assert "to_canonical" in Page(conversion).all_text and "canonical_variables" in Page(conversion).all_text
 
 
 def test_conventions_link_tests_that_exist(page):
@@ -214,9 +287,9 @@ def distinctive_line(path: Path, others: list[Path]) -> str:
                 if line.strip() not in seen), key=len)
 
 
-def test_code_side_by_side_is_read_from_the_source_files(page):
-    text = page.all_text
+def test_code_side_by_side_is_read_from_the_source_files(pages):
     for model in QUICK_MODELS:
+        text = pages[f"model-{model}.html"].all_text
         files = [ROOT / d / f"{model}.py" for d in SOURCE_DIRS]
         for file in files:
             line = distinctive_line(file, [f for f in files if f != file])
@@ -235,10 +308,14 @@ def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeyp
     monkeypatch.setattr(torch_fw, "train", train)
     assert main_report(tmp_path, quick=True, models=["linreg", "house_mlp"], progress=False, studies=[]) == 1
     assert "torch · training: RuntimeError: injected failure" in capsys.readouterr().out
-    page = Page((tmp_path / "index.html").read_text(encoding="utf-8"))
+    page = Page((tmp_path / "model-linreg.html").read_text(encoding="utf-8"))
     assert page.errors == [] and "injected failure for the report test" in page.all_text
-    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "model-linreg.html").read_text(encoding="utf-8")
     assert "<details>" in html and "Traceback (most recent call last)" in page.all_text
+    index = Page((tmp_path / "index.html").read_text(encoding="utf-8"))
+    assert index.errors == [] and "FAILED: linreg" in index.all_text
+    row = (tmp_path / "index.html").read_text(encoding="utf-8").split('<td><a href="model-linreg.html">linreg</a>')[1]
+    assert '<td class="fail">failed</td>' in row.split("</tr>", 1)[0]  # torch's figure in the curriculum
     results = pd.read_csv(tmp_path / "results.csv")
     trained = results[results.metric == "test rmse"].groupby("model").framework.apply(set).to_dict()
     assert trained == {"linreg": {"scratch", "keras"}, "house_mlp": set(FRAMEWORKS)}
@@ -248,6 +325,27 @@ def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeyp
     assert "**FAILED — torch · training**" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
+def test_the_default_report_caps_training_work_on_the_default_data_only():
+    """The time budget: at most DEFAULT_DATA_TRAINING_GFLOP of training per framework on a model's default data
+    (the heaviest models lose epochs), never on full data, and --quick keeps its own cap."""
+    from reports.run import DEFAULT_DATA_TRAINING_GFLOP, training_setup
+    from triptych.registry import Experiment, resolve
+
+    def experiment(model, n):
+        return Experiment(model, np.empty((n, 1)), None, None, None, "test")
+
+    def gflop(model, n, epochs):
+        return 3 * MODELS[model].flops(resolve(model, {}), None) * n * epochs / 1e9
+
+    cnn = training_setup("mnist_cnn", False, "sample", experiment("mnist_cnn", 4000))
+    assert cnn["declared_epochs"] == MODELS["mnist_cnn"].training["epochs"] > cnn["epochs"] >= 1
+    assert gflop("mnist_cnn", 4000, cnn["epochs"]) <= DEFAULT_DATA_TRAINING_GFLOP
+    assert gflop("mnist_cnn", 4000, cnn["epochs"] + 1) > DEFAULT_DATA_TRAINING_GFLOP
+    assert "declared_epochs" not in training_setup("mnist_cnn", False, "full", experiment("mnist_cnn", 4000))
+    assert "declared_epochs" not in training_setup("mnist_cnn", True, "sample", experiment("mnist_cnn", 512))
+    assert training_setup("xor", False, "sample", experiment("xor", 4))["epochs"] == MODELS["xor"].training["epochs"]
+
+
 @pytest.mark.slow
 def test_quick_report_on_all_models(tmp_path):
     assert main_report(tmp_path, quick=True, models=list(MODELS), progress=False) == 0
@@ -255,3 +353,58 @@ def test_quick_report_on_all_models(tmp_path):
     for model in MODELS:
         key = KEY_METRIC[MODELS[model].task]
         assert set(results[results.metric == key].query("model == @model").framework) == set(FRAMEWORKS)
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium; or set TRIPTYCH_CHROMIUM): "
+                    "the report's pages are not rendered in a browser")
+    with Browser.launch(binary) as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    """Where the screenshots go: $TRIPTYCH_SCREENSHOTS, else a pytest temporary folder (printed)."""
+    folder = Path(os.environ.get("TRIPTYCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def assert_renders_cleanly(view, width: int = 1280) -> None:
+    assert view.errors == [], view.errors
+    assert view.viewport == width
+    for state, widths in view.widths.items():  # the body never scrolls sideways, folded or unfolded
+        assert widths["visible"] <= width and widths["page"] <= widths["visible"], (state, widths)
+        assert widths["body"] <= widths["visible"], (state, widths)
+    for image in view.images:
+        assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
+
+
+def test_every_page_renders_in_chromium_without_errors_or_sideways_scrolling(report, browser, screenshots):
+    out = report[0]
+    for name in PAGES:
+        view = browser.open(out / name, width=1280)
+        (screenshots / f"{Path(name).stem}.png").write_bytes(view.screenshot)
+        assert_renders_cleanly(view)
+        assert len(view.images) == (2 if name.startswith("model-") else 1 if name.startswith("study-") else 0), name
+        assert view.screenshot.startswith(b"\x89PNG") and view.height > 900
+    print(f"screenshots of the report's pages in {screenshots}")
+
+
+def test_the_browser_check_catches_a_wide_page_a_broken_image_and_a_console_error(tmp_path, browser):
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><body><div style="width: 2000px">wide</div>'
+                   '<img alt="gone" src="missing.png"><script>console.error("planted")</script></body></html>',
+                   encoding="utf-8")
+    view = browser.open(bad, width=1280)
+    assert view.widths["folded"]["page"] >= 2000
+    assert [i["complete"] and i["width"] > 0 for i in view.images] == [False]
+    assert any("planted" in e for e in view.errors) and any("missing.png" in e for e in view.errors), view.errors
+    with pytest.raises(AssertionError):
+        assert_renders_cleanly(view)

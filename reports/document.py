@@ -1,7 +1,9 @@
-"""The report's content as plain blocks (text, tables, images, failures, code), built once and
-rendered twice: as HTML (reports.html_page) and as Markdown (reports.markdown_page)."""
+"""The report's content as plain blocks (text, tables, images, failures, folded blocks, code), built once
+and rendered twice: as HTML (reports.html_page) and as Markdown (reports.markdown_page).  The pages that
+hold these sections are put together in reports.pages."""
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,10 +11,10 @@ from pathlib import Path
 from triptych.bench import BENCH_COLUMNS, bench_cells, bench_notes
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import get_spec, get_study
+from reports.code_sections import aligned_code, shown_path
 from reports.conventions import ROOT, conventions
-from reports.run import TRAIN_DTYPE, Failure, ModelReport, StudyReport
-
-SOURCE_DIRS = {"scratch": "scratch", "torch": "torch_impl", "keras": "keras_impl"}
+from reports.heatmap import parity_heatmap
+from reports.run import DEFAULT_DATA_TRAINING_GFLOP, Failure, ModelReport, StudyReport
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Table:
     header: list[str]
     rows: list[list[Cell]]
     caption: str = ""
+    css: str = ""  # an HTML class for a table laid out its own way
 
 
 @dataclass
@@ -45,15 +48,12 @@ class Failures:
 
 
 @dataclass
-class SourceFile:
-    framework: str
-    path: str  # relative to the repository
-    text: str | None  # None when the file does not exist
+class Folded:
+    """Blocks shown under a one-line summary, folded until opened (HTML ``<details>``)."""
 
-
-@dataclass
-class Code:
-    files: list[SourceFile]
+    summary: str
+    blocks: list
+    anchor: str | None = None
 
 
 @dataclass
@@ -64,6 +64,20 @@ class Section:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def model_page(model: str) -> str:
+    return f"model-{model}.html"
+
+
+def study_page(study: str) -> str:
+    return f"study-{study}.html"
+
+
+def source_file(function) -> Path | None:
+    """The file that defines ``function``, or None."""
+    path = inspect.getsourcefile(function)
+    return Path(path) if path else None
 
 
 def link(path: Path | str, out: Path) -> str:
@@ -85,34 +99,21 @@ def _cells(*values) -> list[Cell]:
     return [v if isinstance(v, Cell) else Cell(str(v)) for v in values]
 
 
-# ---------------------------------------------------------------- the document
+# ---------------------------------------------------------------- model and study sections
 
 
-def build_document(reports: list[ModelReport], plots: dict[str, list[Path]], env: dict[str, str], out: Path,
-                   quick: bool, studies: list[StudyReport] = ()) -> list[Section]:
-    """Every section of the report, in page order; ``plots`` maps each model and study to its PNG files."""
-    mode = "quick run (few steps, small data)" if quick else "full run (the specs' default epochs)"
-    blocks = [Text(f"{mode}; training in {TRAIN_DTYPE} from identical initial weights "
-                   f"(scratch's, copied into torch and keras) on the same batches."), overview_table(reports)]
-    if studies:
-        blocks.append(studies_table(studies))
-    return [Section("Summary", "summary", blocks), *(model_section(r, plots.get(r.model, [])) for r in reports),
-            *(study_section(s, plots.get(f"study {s.study}", [])) for s in studies), conventions_section(out),
-            environment_section(env, reports)]
-
-
-def studies_table(studies: list[StudyReport]) -> Table:
-    rows = [_cells(Cell(s.study, href=f"#study-{s.study}"), get_study(s.study).description,
-                   "{}/{}".format(sum(c["passed"] for c in s.result.checks), len(s.result.checks)) if s.result
-                   else "—", f"{s.seconds:.1f} s", verdict(s.ok)) for s in studies]
-    return Table(["study", "what it compares", "checks passed", "time", "status"], rows, "Studies")
-
-
-def study_section(report: StudyReport, plots: list[Path]) -> Section:
+def study_section(report: StudyReport, plots: list[Path], pages: set[str]) -> Section:
+    """The study's page body; the models it trains link to their pages when ``pages`` holds them."""
     spec = get_study(report.study)
     blocks = [Text(spec.description)]
-    if spec.origin:
-        blocks.append(Text(f"From: {spec.origin}. Teaches: {spec.teaches}."))
+    if spec.origin or spec.teaches:
+        blocks.append(Text(f"From: {spec.origin or '—'}. Teaches: {spec.teaches or '—'}."))
+    blocks.append(Table(["code", "what it is"],
+                        [_cells(shown_path(source_file(spec.run)), "the study: its data, runs and checks"),
+                         *(_cells(Cell(m, href=model_page(m) if model_page(m) in pages else None),
+                                  "a model it trains" + (" (its page: the code side by side)"
+                                                         if model_page(m) in pages else ""))
+                           for m in spec.models)], "Its code"))
     if report.failures:
         blocks.append(Failures(report.failures))
     result = report.result
@@ -125,29 +126,26 @@ def study_section(report: StudyReport, plots: list[Path]) -> Section:
                                  for c in result.checks], "Targets"))
         blocks += [Text(note) for note in result.notes]
         blocks.append(Images(plots))
-    return Section(f"Study: {report.study}", f"study-{report.study}", blocks)
+    return Section(f"Study: {report.study}", "study", blocks)
 
 
 def _show(value) -> str:
     return _g(value) if isinstance(value, float) else str(value)
 
 
-def overview_table(reports: list[ModelReport]) -> Table:
-    rows = []
-    for r in reports:
-        rows.append(_cells(Cell(r.model, href=f"#{r.model}"), f"{len(r.runs)}/{len(FRAMEWORKS)}",
-                           "{}/{}".format(*r.parity_counts), len(r.failures),
-                           f"{r.seconds:.1f} s", verdict(r.ok)))
-    return Table(["model", "frameworks trained", "parity checks passed", "failures", "time", "status"], rows)
-
-
 def model_section(report: ModelReport, plots: list[Path]) -> Section:
-    s = report.setup
-    blocks = [Text(get_spec(report.model).description),
-              Text(f"Training: {s['epochs']} epochs, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
-                   f"seed {s['seed']}, {s['dtype']}."),
-              Text(f"Data: {report.source or 'not loaded'}.")]
-    if get_spec(report.model).arch.get("dropout"):
+    """The model's page body: what it is, how it trained, its figures and plots, its parity ladder (folded)."""
+    spec, s = get_spec(report.model), report.setup
+    blocks = [Text(spec.description)]
+    if spec.origin or spec.teaches:
+        blocks.append(Text(f"From: {spec.origin or '—'}. Teaches: {spec.teaches or '—'}."))
+    capped = (f" (the declaration asks for {s['declared_epochs']}; on its default data the report gives each "
+              f"framework at most {DEFAULT_DATA_TRAINING_GFLOP} GFLOP of training, so that it holds every model "
+              f"in its time budget)" if "declared_epochs" in s else "")
+    blocks += [Text(f"Training: {s['epochs']} epochs{capped}, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
+                    f"seed {s['seed']}, {s['dtype']}."),
+               Text(f"Data: {report.source or 'not loaded'}.")]
+    if spec.arch.get("dropout"):
         blocks.append(Text("Training uses each framework's own random dropout masks, so these curves agree only "
                            "statistically; the parity ladder below runs with dropout off and matches step for step."))
     if report.failures:
@@ -155,9 +153,23 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
     if report.runs:
         blocks += [results_table(report), *speed_blocks(report.bench), Images(plots)]
     if report.parity:
-        blocks.append(parity_table(report))
-    blocks.append(code_block(report.model))
-    return Section(report.model, report.model, blocks)
+        passed, checked = report.parity_counts
+        blocks += [Text("Parity: each cell is log10(measured maximum ÷ tolerance) for one rung and one pair of "
+                        "frameworks (below 0 passes; “=” is bit-for-bit equal); hover a cell for its figures."),
+                   parity_heatmap([report]),
+                   Folded(f"Parity ladder: {passed} of {checked} checks pass ({len(report.parity)} figures)",
+                          [parity_table(report)], "parity")]
+    return Section(report.model, "model", blocks)
+
+
+def code_section(model: str) -> Section:
+    """The three files cut at their section markers, one row per section."""
+    code = aligned_code(get_spec(model))
+    blocks = [Text("One row per section, one column per framework: the same step said three ways. The files are "
+                   "read from the repository when the report is written.")]
+    if code.problems:
+        blocks.append(Failures([Failure("section markers", problem, "") for problem in code.problems]))
+    return Section(f"{model}: the code, section by section", "code", [*blocks, code])
 
 
 def results_table(report: ModelReport) -> Table:
@@ -190,23 +202,13 @@ def parity_table(report: ModelReport) -> Table:
                  "Parity ladder (triptych.parity)")
 
 
-def code_block(model: str) -> Code:
-    """The model's three source files, read now from the repository."""
-    files = []
-    for framework in FRAMEWORKS:
-        path = f"{SOURCE_DIRS[framework]}/{model}.py"
-        file = ROOT / path
-        files.append(SourceFile(framework, path, file.read_text(encoding="utf-8") if file.is_file() else None))
-    return Code(files)
-
-
 def conventions_section(out: Path) -> Section:
     header, rows = conventions()
     cells = [_cells(*c.cells, Cell(c.test, href=link(c.test.partition("::")[0], out)) if c.test
                     else Cell("test not found", status="fail")) for c in rows]
     return Section("Conventions that differ", "conventions",
                    [Text("From README.md; each row links to the test in parity_tests/ that shows it."),
-                    Table([*header, "test"], cells)])
+                    Table([*header, "test"], cells, css="conventions")])
 
 
 def environment_section(env: dict[str, str], reports: list[ModelReport]) -> Section:

@@ -1,6 +1,7 @@
 """``triptych report``: run every model in every framework from identical initial weights, run the
-parity ladders, time training and inference, and write index.html (self-contained), report.md,
-results.csv, results.json and the PNG plots into one folder.
+parity ladders, time training and inference, and write index.html with one page per model and per
+study (each self-contained, reports.pages), report.md, results.csv, results.json and the PNG plots
+into one folder.
 
     from reports.generate import main_report, run_report, write_report
     main_report("triptych-report", quick=True, models=names)   # -> exit code 0 | 1
@@ -16,8 +17,8 @@ from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
 from reports import html_page, markdown_page
-from reports.document import build_document
 from reports.environment import environment
+from reports.pages import INDEX, build_pages
 from reports.plots import write_plots, write_study_plots
 from reports.records import all_rows, write_csv, write_json
 from reports.run import (OTHER_KERAS_BACKENDS, ModelReport, Progress, StudyReport, run_backend_parity, run_model,
@@ -44,19 +45,22 @@ def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: fl
     env = environment()
     plots = {r.model: write_plots(r, out) for r in reports}
     plots.update({f"study {s.study}": write_study_plots(s, out) for s in studies})
-    sections = build_document(reports, plots, env, out, quick, studies)
+    pages = build_pages(reports, plots, env, out, quick, studies)
     failed = [r.model for r in reports if not r.ok] + [f"study {s.study}" for s in studies if not s.ok]
     status = f"FAILED: {', '.join(failed)}" if failed else "everything passed"
     subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s — {status}."
-    index = out / "index.html"
-    index.write_text(html_page.render(sections, TITLE, subtitle), encoding="utf-8")
+    for page in pages:
+        nav = [("index" if p.filename == INDEX else p.title, None if p is page else p.filename) for p in pages]
+        title = TITLE if page.filename == INDEX else f"{page.title} — {TITLE}"
+        (out / page.filename).write_text(html_page.render(page.sections, title, subtitle, nav), encoding="utf-8")
+    sections = [section for page in pages for section in page.sections]
     (out / "report.md").write_text(markdown_page.render(sections, TITLE, subtitle), encoding="utf-8")
     rows = all_rows(reports, studies)
     write_csv(rows, out / "results.csv")
     meta = {"generated": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seconds": seconds,
             "models": [r.model for r in reports], "studies": [s.study for s in studies], "ok": not failed}
     write_json(rows, reports, env, meta, out / "results.json")
-    return index
+    return out / INDEX
 
 
 def print_summary(reports: list[ModelReport], index: Path, seconds: float, studies: list[StudyReport] = ()) -> None:
@@ -64,7 +68,8 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float, studi
     print("\nreport summary", flush=True)
     for r in reports:
         print(f"  {r.model:<10} {'ok' if r.ok else 'FAILED':<7} {len(r.runs)}/{len(FRAMEWORKS)} frameworks trained, "
-              "{}/{} parity checks passed, ".format(*r.parity_counts) + f"{r.seconds:.1f} s")
+              "{}/{} parity checks passed, ".format(*r.parity_counts) + f"{r.seconds:.1f} s "
+              f"({', '.join(f'{task} {seconds:.1f}' for task, seconds in r.timings.items())})")
         for f in r.failures:
             print(f"      {f.where}: {f.message}")
         for p in r.parity_failures:

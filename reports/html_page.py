@@ -1,5 +1,6 @@
-"""The report as one self-contained HTML page: inline CSS, PNGs as base64 data URIs, code
-highlighted by pygments (one embedded style block); nothing is fetched at view time."""
+"""The report's pages as self-contained HTML: inline CSS, PNGs as base64 data URIs, code highlighted by
+pygments (one embedded style block), no scripts; nothing is fetched at view time.  Wide tables and code
+scroll or wrap inside their own boxes, so a page is never wider than its window."""
 from __future__ import annotations
 
 import base64
@@ -10,14 +11,28 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from reports.document import Cell, Code, Failures, Images, Section, Table, Text
+from reports.code_sections import SECTIONS, AlignedCode
+from reports.document import Cell, Failures, Folded, Images, Section, Table, Text
+from reports.heatmap import DEEPEST, HeatMap
+from triptych.tolerances import RUNGS
 
-FORMATTER = HtmlFormatter(style="default")
+FORMATTER = HtmlFormatter(style="default", nowrap=True)
+HANG = 4  # a wrapped code line continues this many characters right of its own indentation
+
+# the heat map's greens, from "just inside the tolerance" (g0) to DEEPEST orders below it, then exact agreement
+GREENS = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#5cb86a", "#41ab5d", "#2f9950", "#238443", "#107a3d",
+          "#006837", "#005a30")  # DEEPEST + 1 of them
+HEAT_CSS = "\n".join(f".heat .g{i} {{ background: {c};{' color: #fff;' if i >= 5 else ''} }}"
+                     for i, c in enumerate(GREENS))
 
 CSS = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1500px; padding: 0 1.5em 3em; }
-h1 { margin-top: 1em; } h2 { border-bottom: 2px solid #ddd; padding-top: .6em; }
-nav a { margin-right: 1em; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1500px; padding: 0 1.5em 3em;
+       overflow-wrap: break-word; }
+h1 { margin: 1em 0 .2em; } h2 { border-bottom: 2px solid #ddd; padding-top: .6em; }
+nav { margin: .4em 0 1em; line-height: 1.9; } nav a { margin-right: 1em; white-space: nowrap; }
+nav .here { font-weight: 700; margin-right: 1em; }
+.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 14px; }
 caption { text-align: left; font-weight: 600; padding: .3em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
@@ -26,22 +41,55 @@ td.pass { background: #e3f4e3; color: #185c18; } td.fail { background: #fbe0e0; 
 td.info { color: #666; }
 .failure { border: 2px solid #c33; background: #fff4f4; padding: .5em 1em; margin: .6em 0; }
 .failure pre { white-space: pre-wrap; font-size: 12px; }
-.plots img { max-width: 49%; margin-right: 1%; }
-.code { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .8em; }
-.code > div { min-width: 0; }
-.code .highlight { overflow-x: auto; font-size: 12px; border: 1px solid #ddd; }
-.code pre { margin: 0; padding: .5em; }
-"""
+details { margin: .3em 0; } summary { cursor: pointer; }
+.plots { display: flex; flex-wrap: wrap; gap: 1%; }
+.plots img { max-width: 49%; height: auto; } .plots img:only-child { max-width: 100%; }
+table.conventions { table-layout: fixed; width: 100%; }
+.conventions th:nth-child(1) { width: 12%; } .conventions th:nth-child(5) { width: 26%; }
+.conventions td:nth-child(5) { overflow-wrap: anywhere; font-size: 13px; }
+table.curriculum { table-layout: fixed; width: 100%; font-size: 13px; }
+.curriculum th:nth-child(1) { width: 8%; } .curriculum th:nth-child(2) { width: 16%; }
+.curriculum th:nth-child(3) { width: 14%; } .curriculum th:nth-child(4) { width: 16%; }
+.curriculum th:nth-child(n+5):nth-child(-n+8) { width: 7%; } .curriculum th:nth-child(9) { width: 12%; }
+table.heat { font-size: 12px; margin-bottom: .4em; }
+.heat th, .heat td { padding: 2px 3px; text-align: center; }
+.heat td { min-width: 2.6em; font-variant-numeric: tabular-nums; }
+.heat tbody th { text-align: left; white-space: nowrap; }
+.heat .first { border-left: 2px solid #666; }
+.heat .fail { background: #d73027; color: #fff; font-weight: 700; }
+.heat .info { background: #e6e6e6; color: #555; }
+.heat .exact { background: #00331f; color: #fff; font-weight: 700; }
+.heat .none { background: #fff; color: #bbb; }
+.legend { display: flex; flex-wrap: wrap; gap: 2px; font-size: 12px; margin: .2em 0 1em; }
+.legend span { padding: 1px 6px; border: 1px solid #ccc; }
+.aligned { margin: .5em 0 2em; }
+.aligned .row { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .6em; }
+.aligned .files { position: sticky; top: 0; background: #fff; z-index: 1; padding: .3em 0;
+                  border-bottom: 2px solid #ddd; font-weight: 600; }
+.aligned .files code { font-weight: 400; }
+.aligned h3 { margin: 1em 0 .3em; font-size: 15px; background: #f3f3f3; padding: .2em .5em; }
+.aligned .cell { min-width: 0; border: 1px solid #ddd; background: #fafafa; }
+.aligned pre { margin: 0; padding: .4em .5em; font-size: 12px; line-height: 1.35; white-space: pre-wrap;
+               overflow-wrap: anywhere; }
+.aligned .ln { display: block; min-height: 1.35em; padding-left: calc((var(--i) + HANG) * 1ch);
+               text-indent: calc(-1ch * (var(--i) + HANG)); }
+.aligned .missing { color: #8a1111; padding: .4em .5em; font-size: 13px; }
+""".replace("HANG", str(HANG))
 
 
-def render(sections: list[Section], title: str, subtitle: str) -> str:
-    """The whole page."""
-    nav = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
+def render(sections: list[Section], title: str, subtitle: str, nav: list[tuple[str, str | None]] = ()) -> str:
+    """One whole page.  ``nav``: (label, href) links to the other pages (href None marks this page),
+    followed by links to this page's sections."""
+    pages = " ".join(f'<a href="{html.escape(href)}">{html.escape(label)}</a>' if href
+                     else f'<span class="here">{html.escape(label)}</span>' for label, href in nav)
+    here = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
     body = "\n".join(_section(s) for s in sections)
-    head = (f'<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
-            f"<style>{CSS}\n{FORMATTER.get_style_defs('.highlight')}</style>")
+    head = (f'<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n"
+            f"<style>{CSS}\n{HEAT_CSS}\n{FORMATTER.get_style_defs('.highlight')}</style>")
+    navs = (f"<nav>{pages}</nav>\n" if pages else "") + f"<nav>On this page: {here}</nav>"
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head}\n</head>\n<body>\n<h1>{html.escape(title)}</h1>\n'
-            f"<p>{html.escape(subtitle)}</p>\n<nav>{nav}</nav>\n{body}\n</body>\n</html>\n")
+            f"<p>{html.escape(subtitle)}</p>\n{navs}\n{body}\n</body>\n</html>\n")
 
 
 def _section(section: Section) -> str:
@@ -64,11 +112,12 @@ def _(block: Table) -> str:
     caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
     rows = "\n".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in block.rows)
-    return f"<table>{caption}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
+    css = f' class="{block.css}"' if block.css else ""
+    return f'<div class="scroll"><table{css}>{caption}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody></table></div>'
 
 
 def _cell(cell: Cell) -> str:
-    text = html.escape(cell.text)
+    text = html.escape(cell.text).replace("\n", "<br>")
     if cell.href:
         text = f'<a href="{html.escape(cell.href)}">{text}</a>'
     css = f' class="{cell.status}"' if cell.status else ""
@@ -85,15 +134,100 @@ def _(block: Images) -> str:
 @_block.register
 def _(block: Failures) -> str:
     return "\n".join(f'<div class="failure"><strong>FAILED — {html.escape(f.where)}</strong>: '
-                     f"<code>{html.escape(f.message)}</code>\n<details><summary>traceback</summary>"
-                     f"<pre>{html.escape(f.traceback)}</pre></details></div>" for f in block.failures)
+                     f"<code>{html.escape(f.message)}</code>"
+                     + (f"\n<details><summary>traceback</summary><pre>{html.escape(f.traceback)}</pre></details>"
+                        if f.traceback else "") + "</div>" for f in block.failures)
 
 
 @_block.register
-def _(block: Code) -> str:
-    columns = []
-    for f in block.files:
-        code = (highlight(f.text, PythonLexer(), FORMATTER) if f.text is not None
-                else "<p>(file not found)</p>")
-        columns.append(f"<div><h4>{html.escape(f.framework)}: <code>{html.escape(f.path)}</code></h4>\n{code}</div>")
-    return '<h3>The three implementations</h3>\n<div class="code">\n' + "\n".join(columns) + "\n</div>"
+def _(block: Folded) -> str:
+    anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ""
+    inner = "\n".join(_block(b) for b in block.blocks)
+    return f"<details{anchor}><summary>{html.escape(block.summary)}</summary>\n{inner}\n</details>"
+
+
+# ---------------------------------------------------------------- the parity heat map
+
+
+@_block.register
+def _(block: HeatMap) -> str:
+    columns = block.columns
+    firsts = {i for i, c in enumerate(columns) if i == 0 or (c.dtype, c.rung) != (columns[i - 1].dtype,
+                                                                                   columns[i - 1].rung)}
+
+    def groups(key):
+        spans: list[list] = []
+        for i, c in enumerate(columns):
+            if spans and spans[-1][0] == key(c):
+                spans[-1][1] += 1
+            else:
+                spans.append([key(c), 1, i])
+        return spans
+
+    dtypes = "".join(f'<th colspan="{n}" class="first">{html.escape(d)}</th>' for d, n, _ in groups(lambda c: c.dtype))
+    rungs = "".join(f'<th colspan="{n}" class="first" title="rung {rung} {html.escape(RUNGS.get(rung, ""))}">'
+                    f"{rung} {html.escape(RUNGS.get(rung, '') if n > 1 else '')}</th>"
+                    for (_, rung), n, _ in groups(lambda c: (c.dtype, c.rung)))
+    first = ' class="first"'
+    pairs = "".join(f'<th{first if i in firsts else ""} title="{html.escape(c.pair)}">{html.escape(c.pair_short)}</th>'
+                    for i, c in enumerate(columns))
+    rows = []
+    for row in block.rows:
+        name = html.escape(row.model)
+        name = f'<a href="{html.escape(row.href)}">{name}</a>' if row.href else name
+        cells = []
+        for i, (column, cell) in enumerate(zip(columns, row.cells)):
+            edge = " first" if i in firsts else ""
+            if cell is None:
+                cells.append(f'<td class="none{edge}" title="{html.escape(row.model)}: not measured">·</td>')
+            else:
+                cells.append(f'<td class="{cell.shade}{edge}" title="{html.escape(cell.title(row.model, column))}">'
+                             f"{html.escape(cell.label)}</td>")
+        failed = ' <span title="the ladder failed to run: see the model\'s page">(failed)</span>' if row.failed else ""
+        rows.append(f"<tr><th>{name}{failed}</th>{''.join(cells)}</tr>")
+    legend = ('<div class="legend heat"><span class="fail">&gt; 0 fails</span>'
+              + "".join(f'<span class="g{i}">{_legend_label(i)}</span>' for i in range(DEEPEST + 1))
+              + '<span class="exact">= exactly equal</span><span class="info">— reported only</span>'
+              '<span class="none">· not run</span></div>')
+    pairs_key = ", ".join(dict.fromkeys(f"{c.pair_short} {c.pair}" for c in columns))
+    return (f'<div class="scroll"><table class="heat">\n<thead><tr><th rowspan="3">model</th>{dtypes}</tr>\n'
+            f"<tr>{rungs}</tr>\n<tr>{pairs}</tr></thead>\n<tbody>\n" + "\n".join(rows)
+            + f"\n</tbody></table></div>\n{legend}\n<p class=\"key\">Pairs: {html.escape(pairs_key)}.</p>")
+
+
+def _legend_label(i: int) -> str:
+    return f"≤ −{i}" if i == DEEPEST else ("0 to −1" if i == 0 else f"−{i} to −{i + 1}")
+
+
+# ---------------------------------------------------------------- the code, section by section
+
+
+@_block.register
+def _(block: AlignedCode) -> str:
+    files = "".join(f"<div>{html.escape(f.framework)}: <code>{html.escape(f.path)}</code></div>" for f in block.files)
+    parts = [f'<div class="aligned">\n<div class="row files">{files}</div>']
+    headers = [f.sections.header if f.sections else None for f in block.files]  # None: file not found
+    parts.append("<details><summary>docstring and imports</summary>\n"
+                 f'<div class="row">{"".join(_code_cell(h, "file not found") for h in headers)}</div></details>')
+    for name in SECTIONS:
+        cells = "".join(_code_cell(f.sections.parts.get(name), f"no “# ---- {name}” section in this file")
+                        if f.sections else _code_cell(None, "file not found") for f in block.files)
+        parts.append(f'<h3 id="code-{name}">{html.escape(name)}</h3>\n<div class="row">{cells}</div>')
+    return "\n".join(parts) + "\n</div>"
+
+
+def _code_cell(text: str | None, missing: str) -> str:
+    if text is None:
+        return f'<div class="cell"><div class="missing">({html.escape(missing)})</div></div>'
+    return f'<div class="cell"><pre class="highlight">{highlighted_lines(text)}</pre></div>'
+
+
+def highlighted_lines(text: str) -> str:
+    """Pygments' HTML for ``text``, one block per source line carrying its indentation (``--i``), so that a
+    wrapped line continues HANG characters right of where it began."""
+    raw = text.expandtabs(4).split("\n")
+    lines = highlight("\n".join(raw), PythonLexer(stripnl=False), FORMATTER).rstrip("\n").split("\n")
+    if len(lines) != len(raw):  # never expected; fall back to unindented lines
+        raw = [""] * len(lines)
+    return "".join(f'<span class="ln" style="--i:{len(r) - len(r.lstrip(" "))}">{line}</span>'
+                   for r, line in zip(raw, lines))

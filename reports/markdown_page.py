@@ -1,10 +1,13 @@
-"""The report as Markdown: the same sections and tables as the HTML page; plots linked as the PNG
-files beside it, code as the paths of the three source files."""
+"""The report as one Markdown document: the sections of every HTML page in page order, the same tables;
+plots linked as the PNG files beside it, code as the paths of the three source files, the parity heat
+map as its numbers (log10 of each figure over its tolerance, the worst pair of each rung)."""
 from __future__ import annotations
 
 from functools import singledispatch
 
-from reports.document import Cell, Code, Failures, Images, Section, Table, Text
+from reports.code_sections import AlignedCode
+from reports.document import Cell, Failures, Folded, Images, Section, Table, Text
+from reports.heatmap import HeatMap
 
 
 def render(sections: list[Section], title: str, subtitle: str) -> str:
@@ -55,5 +58,26 @@ def _(block: Failures) -> str:
 
 
 @_block.register
-def _(block: Code) -> str:
+def _(block: Folded) -> str:
+    return "\n\n".join([f"*{block.summary}*", *(_block(b) for b in block.blocks)])
+
+
+@_block.register
+def _(block: AlignedCode) -> str:
     return "Implementations: " + ", ".join(f"`{f.path}`" for f in block.files)
+
+
+@_block.register
+def _(block: HeatMap) -> str:
+    """One column per (dtype, rung): the largest log10(figure / tolerance) over its pairs."""
+    groups = list(dict.fromkeys((c.dtype, c.rung) for c in block.columns))
+    lines = ["Each figure is the worst pair of its rung: log10(maximum ÷ tolerance), “=” exactly equal.", "",
+             "| model | " + " | ".join(f"{d} rung {r}" for d, r in groups) + " |", "|" + "---|" * (len(groups) + 1)]
+    for row in block.rows:
+        worst = []
+        for group in groups:
+            cells = [cell for c, cell in zip(block.columns, row.cells) if (c.dtype, c.rung) == group and cell]
+            checked = [cell for cell in cells if cell.orders is not None]
+            worst.append(max(checked, key=lambda cell: cell.orders).label if checked else ("—" if cells else "·"))
+        lines.append(f"| {row.model} | " + " | ".join(worst) + " |")
+    return "\n".join(lines)

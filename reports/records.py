@@ -72,8 +72,8 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 
 def write_json(rows: list[dict], reports: list[ModelReport], env: dict, meta: dict, path: Path) -> None:
-    """{"meta", "environment", "models": {model: setup, source, ok, failures}, "rows": long-format figures}."""
+    """{"meta", "environment", "models": {model: setup, source, ok, seconds, timings, failures}, "rows": figures}."""
     models = {r.model: {"setup": r.setup, "source": r.source, "ok": r.ok, "seconds": r.seconds,
-                        "failures": [f.__dict__ for f in r.failures]} for r in reports}
+                        "timings": r.timings, "failures": [f.__dict__ for f in r.failures]} for r in reports}
     path.write_text(json.dumps({"meta": meta, "environment": env, "models": models, "rows": rows}, indent=1,
                                ensure_ascii=False), encoding="utf-8")

@@ -1,13 +1,15 @@
 """LSTM on MNIST rows from scratch (NumPy): 28 rows × 28 pixels → LSTM 64 → dense 10 on the last hidden
 state, softmax cross-entropy, Adam.
 
-Sections, as in torch_impl/lstm.py and keras_impl/lstm.py: data → model → loss → optimizer → training.
+Sections, as in torch_impl/lstm.py and keras_impl/lstm.py: data → model → loss → optimizer → training →
+conversion.
 """
 from __future__ import annotations
 
+__all__ = ["load_mnist", "build", "loss", "train"]
+
 import numpy as np
 
-from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
 from scratch import trainer
 from scratch.init import glorot_uniform, orthogonal
 from scratch.layers import Dense
@@ -16,7 +18,8 @@ from scratch.network import Network
 from scratch.optimizers import make_optimizer
 from scratch.recurrent import LSTMLayer
 
-__all__ = ["load_mnist", "build", "train"]
+# ---- data: images (N, 28, 28) in [0, 1], read as 28 time steps of 28 pixels; labels (N,) 0..9
+from triptych.mnist import load_mnist
 
 
 # ---- model: LSTM (last hidden state) → dense logits.  Keras's initialisers: Glorot-uniform input
@@ -29,11 +32,19 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     layers = [LSTMLayer("lstm", W=glorot_uniform(rng, (f, 4 * u), f, 4 * u, dtype),
                         U=orthogonal(rng, (u, 4 * u), u, 4 * u, dtype), b=bias),
               Dense("output", W=glorot_uniform(rng, (u, classes), u, classes, dtype), b=np.zeros(classes, dtype))]
-    # ---- loss: softmax cross-entropy on the logits
-    return Network(layers, SoftmaxCrossEntropy(), input_shape=(28, f))
+    return Network(layers, loss(), input_shape=(28, f))
+
+
+# ---- loss: softmax cross-entropy on the logits
+def loss() -> SoftmaxCrossEntropy:
+    return SoftmaxCrossEntropy()
 
 
 # ---- optimizer: plan.optimizer, by default Adam lr 1e-3 (scratch/optimizers.py)
 # ---- training: the shared trainer over the shared batches of 128
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
     return trainer.fit(network, make_optimizer(plan), X, y, plan)
+
+
+# ---- conversion: none — the scratch layout is the canonical one: lstm.W (F, 4u), lstm.U (u, 4u), lstm.b (4u,)
+# with gates i, f, g, o side by side; output.W (u, 10), output.b (10,)

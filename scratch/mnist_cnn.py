@@ -1,14 +1,16 @@
 """MNIST convnet from scratch (NumPy): conv 32@3×3 relu → maxpool 2 → conv 64@3×3 relu → maxpool 2 →
 flatten → dropout 0.5 → dense 10, softmax cross-entropy, Adam.  Images NHWC, as in Keras.
 
-Sections, as in torch_impl/mnist_cnn.py and keras_impl/mnist_cnn.py: data → model → loss → optimizer → training.
+Sections, as in torch_impl/mnist_cnn.py and keras_impl/mnist_cnn.py: data → model → loss → optimizer →
+training → conversion.
 """
 from __future__ import annotations
+
+__all__ = ["load_mnist", "build", "loss", "train"]
 
 import numpy as np
 
 from triptych.canonical import conv_output_size
-from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from scratch import trainer
 from scratch.conv import Conv2DLayer, FlattenLayer, ReshapeLayer
 from scratch.init import glorot_uniform
@@ -17,7 +19,8 @@ from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
 from scratch.optimizers import make_optimizer
 
-__all__ = ["load_mnist", "build", "train"]
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9; the first layer adds the channel axis (NHWC)
+from triptych.mnist import load_mnist
 
 
 # ---- model: (N, 28, 28) → channel axis → [conv → relu → pool] × 2 (one layer each) → flatten (H, W, C) → dropout
@@ -35,11 +38,19 @@ def build(config: dict, seed: int, dtype: str) -> Network:
     n_in, n_out = h * w * channels[-1], config["num_classes"]
     layers += [FlattenLayer("flatten"), DropoutLayer("dropout", config["dropout"], rng),
                Dense("output", W=glorot_uniform(rng, (n_in, n_out), n_in, n_out, dtype), b=np.zeros(n_out, dtype))]
-    # ---- loss: softmax cross-entropy on the logits (the network outputs logits)
-    return Network(layers, SoftmaxCrossEntropy(), input_shape=tuple(config["image_size"]))
+    return Network(layers, loss(), input_shape=tuple(config["image_size"]))
+
+
+# ---- loss: softmax cross-entropy on the logits (the network outputs logits)
+def loss() -> SoftmaxCrossEntropy:
+    return SoftmaxCrossEntropy()
 
 
 # ---- optimizer: plan.optimizer, by default Adam lr 1e-3 (scratch/optimizers.py)
 # ---- training: the shared trainer over the shared batches of 128
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
     return trainer.fit(network, make_optimizer(plan), X, y, plan)
+
+
+# ---- conversion: none — the scratch layout is the canonical one: conv{i}.W (kh, kw, in, out), conv{i}.b (out,),
+# output.W (H·W·C, 10) with rows in (H, W, C) flatten order, output.b (10,)

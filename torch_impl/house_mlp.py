@@ -1,23 +1,27 @@
 """House-price MLP in PyTorch: 13 → 13 sigmoid → 13 sigmoid → 1, MSE, SGD 0.01.
 
-Sections, as in scratch/house_mlp.py and keras_impl/house_mlp.py: data → model → loss → optimizer → training.
+Sections, as in scratch/house_mlp.py and keras_impl/house_mlp.py: data → model → loss → optimizer →
+training → conversion.
 """
 from __future__ import annotations
+
+__all__ = ["boston_data", "HouseMLP", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
 
 import torch
 from torch import nn
 
-from triptych.data import boston_data  # data: standardised Boston housing, X (N, 13), y (N, 1) in $1000s
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 from torch_impl.init import init_linear
 
-__all__ = ["boston_data", "HouseMLP", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
-
-_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+# ---- data: Boston housing standardised with training-set statistics, X (N, 13), y (N, 1) in $1000s
+from triptych.data import boston_data
 
 
 # ---- model
+_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
 class HouseMLP(nn.Module):
     """x (N, 13) → [Linear → sigmoid → Dropout] × len(hidden) → Linear → (N, 1)."""
 
@@ -42,7 +46,18 @@ def build(config: dict) -> HouseMLP:
     return model
 
 
-# canonical layout: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
+# ---- loss: mean squared error
+def loss_fn() -> nn.Module:
+    return nn.MSELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.01) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py; evaluation every 10 epochs, best weights kept
+def train(model: HouseMLP, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T; biases as they are
 def to_canonical(tensors: dict) -> dict:
     n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
     return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
@@ -53,14 +68,3 @@ def from_canonical(weights: dict) -> dict:
     n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
     return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
                  linear_from_canonical(weights, "output", "output"))
-
-
-# ---- loss: mean squared error
-def loss_fn() -> nn.Module:
-    return nn.MSELoss()
-
-
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.01) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py; evaluation every 10 epochs, best weights kept
-def train(model: HouseMLP, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)

@@ -1,18 +1,20 @@
 """Linear regression in PyTorch: y = X·w + b, mean squared error, SGD (with l2 = λ: weight decay λ on w).
 
-Sections, as in scratch/linreg.py and keras_impl/linreg.py: data → model → loss → optimizer → training.
+Sections, as in scratch/linreg.py and keras_impl/linreg.py: data → model → loss → optimizer → training →
+conversion.
 """
 from __future__ import annotations
+
+__all__ = ["linreg_data", "LinearRegression", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
 
 import torch
 from torch import nn
 
-from triptych.data import linreg_data  # data: X (N, F), y (N, 1); default 1000 × 2, w = [2, −3.4], b = 4.2
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical
 
-__all__ = ["linreg_data", "LinearRegression", "build", "to_canonical", "from_canonical", "loss_fn", "param_groups",
-           "train"]
+# ---- data: X (N, F), y (N, 1); by default 1000 × 2 synthetic points, w = [2, −3.4], b = 4.2, noise σ 0.01
+from triptych.data import linreg_data
 
 
 # ---- model
@@ -38,15 +40,6 @@ def build(config: dict) -> LinearRegression:
     return model
 
 
-# canonical layout: linear.W (F, 1) = linear.weight.T, linear.b (1,) = linear.bias
-def to_canonical(tensors: dict) -> dict:
-    return linear_to_canonical(tensors, "linear", "linear")
-
-
-def from_canonical(weights: dict) -> dict:
-    return linear_from_canonical(weights, "linear", "linear")
-
-
 # ---- loss: mean squared error
 def loss_fn() -> nn.Module:
     return nn.MSELoss()
@@ -62,3 +55,12 @@ def param_groups(model: LinearRegression) -> list[dict]:
 # ---- training: the explicit loop in torch_impl/training.py over the shared batches
 def train(model: LinearRegression, X, y, plan) -> dict:
     return training.fit(model, loss_fn(), X, y, plan, param_groups(model))
+
+
+# ---- conversion: linear.W (F, 1) = linear.weight.T, linear.b (1,) = linear.bias
+def to_canonical(tensors: dict) -> dict:
+    return linear_to_canonical(tensors, "linear", "linear")
+
+
+def from_canonical(weights: dict) -> dict:
+    return linear_from_canonical(weights, "linear", "linear")

@@ -1,18 +1,21 @@
 """LSTM on MNIST rows in PyTorch: 28 rows × 28 pixels → nn.LSTM 64 → dense 10 on the last hidden state,
 softmax cross-entropy, Adam.
 
-Sections, as in scratch/lstm.py and keras_impl/lstm.py: data → model → loss → optimizer → training.
+Sections, as in scratch/lstm.py and keras_impl/lstm.py: data → model → loss → optimizer → training →
+conversion.
 """
 from __future__ import annotations
+
+__all__ = ["load_mnist", "RowLSTM", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
 
 import torch
 from torch import nn
 
-from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 
-__all__ = ["load_mnist", "RowLSTM", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+# ---- data: images (N, 28, 28) in [0, 1], read as 28 time steps of 28 pixels (batch_first); labels (N,) 0..9
+from triptych.mnist import load_mnist
 
 
 # ---- model
@@ -40,7 +43,18 @@ def build(config: dict) -> RowLSTM:
     return RowLSTM(config["in_features"], config["units"], config["num_classes"])
 
 
-# canonical layout: lstm.W (F, 4u) = weight_ih_l0.T, lstm.U (u, 4u) = weight_hh_l0.T, lstm.b = b_ih + b_hh
+# ---- loss: softmax cross-entropy on the logits
+def loss_fn() -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+# ---- optimizer: torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+def train(model: RowLSTM, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: lstm.W (F, 4u) = weight_ih_l0.T, lstm.U (u, 4u) = weight_hh_l0.T, lstm.b = b_ih + b_hh
 # (gates i, f, g, o in both); output.W = output.weight.T
 def to_canonical(tensors: dict) -> dict:
     return stack({"lstm.W": tensors["lstm.weight_ih_l0"].T, "lstm.U": tensors["lstm.weight_hh_l0"].T,
@@ -53,14 +67,3 @@ def from_canonical(weights: dict) -> dict:
                   "lstm.weight_hh_l0": weights["lstm.U"].T.contiguous(),
                   "lstm.bias_ih_l0": weights["lstm.b"], "lstm.bias_hh_l0": torch.zeros_like(weights["lstm.b"])},
                  linear_from_canonical(weights, "output", "output"))
-
-
-# ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
-    return nn.CrossEntropyLoss()
-
-
-# ---- optimizer: torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
-def train(model: RowLSTM, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)

@@ -1,19 +1,22 @@
 """MNIST convnet in PyTorch: conv 32@3×3 relu → maxpool 2 → conv 64@3×3 relu → maxpool 2 → flatten →
 dropout 0.5 → dense 10, softmax cross-entropy, Adam.  Images NCHW, as torch wants them.
 
-Sections, as in scratch/mnist_cnn.py and keras_impl/mnist_cnn.py: data → model → loss → optimizer → training.
+Sections, as in scratch/mnist_cnn.py and keras_impl/mnist_cnn.py: data → model → loss → optimizer →
+training → conversion.
 """
 from __future__ import annotations
+
+__all__ = ["load_mnist", "MnistCNN", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
 
 import torch
 from torch import nn
 
 from triptych.canonical import conv_output_size
-from triptych.mnist import load_mnist  # data: images (N, 28, 28) in [0, 1], labels (N,) 0..9
 from torch_impl import training
 from torch_impl.convert import chw_to_hwc_columns, conv_from_canonical, conv_to_canonical, hwc_to_chw_columns, stack
 
-__all__ = ["load_mnist", "MnistCNN", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9; forward adds the channel axis (NCHW)
+from triptych.mnist import load_mnist
 
 
 # ---- model
@@ -46,7 +49,18 @@ def build(config: dict) -> MnistCNN:
     return MnistCNN(**config)
 
 
-# canonical layout: conv{i}.W (kh, kw, in, out) = conv{i}.weight (out, in, kh, kw) permuted (2, 3, 1, 0);
+# ---- loss: softmax cross-entropy on the logits
+def loss_fn() -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+# ---- optimizer: torch.optim.Adam(model.parameters(), lr=1e-3) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+def train(model: MnistCNN, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: conv{i}.W (kh, kw, in, out) = conv{i}.weight (out, in, kh, kw) permuted (2, 3, 1, 0);
 # output.W = output.weight.T with its rows moved from torch's (C, H, W) flatten order to (H, W, C)
 def to_canonical(tensors: dict) -> dict:
     channels = tensors["conv2.weight"].shape[0]
@@ -60,14 +74,3 @@ def from_canonical(weights: dict) -> dict:
     return stack(conv_from_canonical(weights, "conv1", "conv1"), conv_from_canonical(weights, "conv2", "conv2"),
                  {"output.weight": hwc_to_chw_columns(weights["output.W"].T, channels),
                   "output.bias": weights["output.b"]})
-
-
-# ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
-    return nn.CrossEntropyLoss()
-
-
-# ---- optimizer: torch.optim.Adam(model.parameters(), lr=1e-3) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
-def train(model: MnistCNN, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)

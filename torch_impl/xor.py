@@ -1,17 +1,19 @@
 """XOR in PyTorch: 2 → 10 tanh → 1 sigmoid, binary cross-entropy, SGD 0.1.
 
-Sections, as in scratch/xor.py and keras_impl/xor.py: data → model → loss → optimizer → training.
+Sections, as in scratch/xor.py and keras_impl/xor.py: data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
+
+__all__ = ["xor_data", "XORNet", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
 
 import torch
 from torch import nn
 
-from triptych.data import xor_data  # data: X (4, 2) float, y (4, 1) in {0, 1}
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 
-__all__ = ["xor_data", "XORNet", "build", "to_canonical", "from_canonical", "loss_fn", "train"]
+# ---- data: the four XOR points, X (4, 2) float, y (4, 1) in {0, 1}; the loop makes tensors of them without a copy
+from triptych.data import xor_data
 
 
 # ---- model
@@ -38,7 +40,18 @@ def build(config: dict) -> XORNet:
     return XORNet(config["in_features"], config["hidden"], config["activation"])
 
 
-# canonical layout: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
+# ---- loss: binary cross-entropy on probabilities (torch clamps log at −100)
+def loss_fn() -> nn.Module:
+    return nn.BCELoss()
+
+
+# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1) by default (training.make_optimizer)
+# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+def train(model: XORNet, X, y, plan) -> dict:
+    return training.fit(model, loss_fn(), X, y, plan)
+
+
+# ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T; biases as they are
 def to_canonical(tensors: dict) -> dict:
     n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
     return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
@@ -49,14 +62,3 @@ def from_canonical(weights: dict) -> dict:
     n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
     return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
                  linear_from_canonical(weights, "output", "output"))
-
-
-# ---- loss: binary cross-entropy on probabilities (torch clamps log at −100)
-def loss_fn() -> nn.Module:
-    return nn.BCELoss()
-
-
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches
-def train(model: XORNet, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)

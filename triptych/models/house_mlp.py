@@ -1,4 +1,4 @@
-"""The house-price MLP of "Deep Learning from Scratch" (Weidman), ch. 4, on Boston housing."""
+"""The house-price MLP of Weidman's "Deep Learning from Scratch", ch. 3, with ch. 4's optimizer toolbox."""
 from triptych import options
 from triptych.canonical import dense, dense_flops
 from triptych.data import boston_data
@@ -37,7 +37,10 @@ register_model(ModelSpec(
     parity=dict(n=64, batch_size=8, epochs=7, lr=0.01, optimizer="sgd"),
     bench=dict(batch_size=32),
     flops=lambda config, seq_len=None: dense_flops(layout(config)),
-    teaches="an MLP on tabular data; evaluation every N epochs keeping the best weights",
-    origin='"Deep Learning from Scratch" (Weidman), ch. 4',
+    teaches=("a multilayer perceptron on tabular data: standardised features, sigmoid layers, MSE, evaluation every "
+             "10 epochs keeping the best weights; and the optimizer toolbox (momentum, Nesterov, Adam, decay, "
+             "weight decay, dropout) whose conventions differ between torch and Keras"),
+    origin=('Weidman, "Deep Learning from Scratch", ch. 3 (the Boston-housing network) and ch. 4 (momentum, '
+            'learning-rate decay, initialisation, dropout)'),
     order=30,
 ))

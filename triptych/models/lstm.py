@@ -35,7 +35,8 @@ register_model(ModelSpec(
     parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(units=8), seq_len=7),
     bench=dict(batch_size=128, seq_len=SEQ_LEN, default=True),
     flops=flops,
-    teaches="gates, the cell state and backpropagation through time; torch's two biases against Keras's one",
-    origin="d2l ch. 10.1 (LSTM); the book's recurrent chapter",
+    teaches=("gates, the cell state and backpropagation through time on MNIST read row by row; the four gates in one "
+             "fused matmul; torch's two biases against Keras's one (canonical: one bias, torch's second frozen at 0)"),
+    origin="d2l ch. 10.1 (LSTM); Weidman ch. 6 (recurrent networks)",
     order=50,
 ))

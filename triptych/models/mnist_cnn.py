@@ -53,7 +53,9 @@ register_model(ModelSpec(
     parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(dropout=0.0)),
     bench=dict(batch_size=128, default=True),
     flops=flops,
-    teaches="convolution, max-pooling and the flatten order; NHWC against NCHW; dropout; Adam",
-    origin="Keras MNIST convnet example; d2l ch. 7 (convolutional networks)",
+    teaches=("convolution, max-pooling and dropout on images; channels-last (Keras, scratch) against channels-first "
+             "(torch), and why the dense rows after a flatten must be permuted; a vectorised convolution and its "
+             "backward pass"),
+    origin="the Keras MNIST convnet example; d2l ch. 7 (convolutional networks); Weidman ch. 5 (convolutions)",
     order=40,
 ))

@@ -37,7 +37,9 @@ register_model(ModelSpec(
     bench=dict(batch_size=4),
     flops=lambda config, seq_len=None: dense_flops(layout(config)),
     describe=lambda weights, outputs: f"outputs for 00 01 10 11: {np.round(outputs.ravel().astype(float), 3).tolist()}",
-    teaches="a hidden layer makes a non-linearly-separable problem learnable; BCE on a sigmoid",
-    origin="Keras XOR walk-through",
+    teaches=("why hidden layers: XOR is not linearly separable and ten tanh units make it learnable; a sigmoid "
+             "output with binary cross-entropy; the dense layout every later model repeats (torch weight (out, in), "
+             "Keras kernel (in, out))"),
+    origin="the Keras XOR walk-through: a 2 → tanh → sigmoid Sequential fitted to the four points with SGD",
     order=10,
 ))

@@ -1,4 +1,4 @@
-"""The house-price study (Weidman, "Deep Learning from Scratch", ch. 4): a linear model, one and two
+"""The house-price study (Weidman, "Deep Learning from Scratch", ch. 3): a linear model, one and two
 hidden layers on Boston housing, in every framework from identical weights; test MAE and RMSE."""
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ register_study(StudySpec(
                 "SGD 0.01, batch 32, 50 epochs, best of every 10 epochs on the test split; test MAE and RMSE",
     run=run,
     models=("linreg", "house_mlp"),
-    teaches="depth helps on tabular data: MAE 3.5 → 2.8 → 2.5 (in $1000s) from linear to two hidden layers",
-    origin='"Deep Learning from Scratch" (Weidman), ch. 4',
+    teaches=("what depth buys on tabular data: a linear model, one and two hidden layers of 13 sigmoid units "
+             "trained alike and compared on test MAE and RMSE (the book's notebook: MAE 3.52 → 2.60 → 2.45)"),
+    origin='Weidman, "Deep Learning from Scratch", ch. 3 (its closing Boston-housing table)',
     order=10,
 ))
