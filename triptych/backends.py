@@ -4,7 +4,7 @@ Keras reads ``KERAS_BACKEND`` once, when it is imported, so each backend runs in
 own (triptych.isolation).  In the results Keras is a framework of its own per backend: ``keras``
 (TensorFlow), ``keras[jax]``, ``keras[torch]``; pairs read ``scratch↔keras[jax]``, ``torch↔keras[jax]``.
 
-    results = run_ladders("jax", ["xor", "house_mlp"], dtypes=("float64", "float32"))
+    results = run_ladders("jax", names, dtypes=("float64", "float32"))   # names: any of MODELS
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ anything starts.
 Every scheme runs in child processes (triptych.isolation): the replica count is fixed when a
 framework starts (XLA's host devices, TensorFlow's logical devices, a torch process group).
 
-    [(history, weights)] = train_replicated("torch", [Run("house_mlp", w0, X, y)], replicas=2)
+    [(history, weights)] = train_replicated("torch", [Run(name, w0, X, y)], replicas=2)   # name: any model
 
 ``replicas=1`` trains the same runs in one child process without any distribution: the
 single-process reference.
