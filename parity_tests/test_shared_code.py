@@ -241,3 +241,91 @@ def test_a_nan_in_the_last_parameter_fails_the_ladder(monkeypatch):
     verdicts = {r.rung: r.passed for r in results}
     assert verdicts == {1: True, 4: False, 5: False}, [(r.rung, r.value, r.detail) for r in results]
     assert all("output.b" in r.detail for r in results if r.rung in (4, 5))
+
+
+def test_the_ladder_fails_just_above_its_tolerance_and_passes_just_below(monkeypatch):
+    """A rung passes at value ≤ tolerance and fails above it: torch's outputs moved by 2× and 0.5× the
+    float64 forward tolerance."""
+    from triptych.tolerances import TOLERANCES
+
+    torch_fw = get_framework("torch")
+    real_predict = type(torch_fw)._predict
+    tolerance = TOLERANCES["float64"][1][0]
+    for factor, verdict in ((2.0, False), (0.5, True)):
+        monkeypatch.setattr(type(torch_fw), "_predict", lambda self, net, X, f=factor: real_predict(self, net, X)
+                            + f * tolerance)
+        (result,) = run_ladder("xor", frameworks=["scratch", "torch"], rungs=(1,))
+        assert result.passed is verdict and result.value == pytest.approx(factor * tolerance, rel=1e-3), result
+
+
+# ---------------------------------------------------------------- scratch's corner cases, against torch and Keras
+# (the random parity problems never reach them: exact zeros, ties, probabilities beyond the clip)
+
+
+def test_relu_gradient_at_zero_is_zero_as_in_torch_and_keras():
+    import tensorflow as tf
+    import torch
+
+    from scratch.ops import ReLU
+
+    x = np.array([[-1.0, 0.0, 0.0, 2.0]])
+    ours = ReLU()
+    ours.forward(x)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    torch.relu(xt).sum().backward()
+    xk = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xk)
+        yk = tf.reduce_sum(tf.nn.relu(xk))
+    for other in (xt.grad.numpy(), tape.gradient(yk, xk).numpy()):
+        assert np.array_equal(ours.backward(np.ones_like(x)), other)
+    assert ours.backward(np.ones_like(x)).tolist() == [[0.0, 0.0, 0.0, 1.0]]
+
+
+def test_max_pool_routes_a_tie_to_the_first_maximum_as_torch_and_tensorflow_do():
+    """After a ReLU, windows of equal values (zeros) are common: the gradient goes to the first maximum
+    in row-major order, once."""
+    import tensorflow as tf
+    import torch
+    import torch.nn.functional as F
+
+    from scratch.conv import MaxPool2D
+
+    x = np.zeros((1, 4, 4, 1))
+    x[0, 0, 1, 0] = x[0, 1, 0, 0] = 1.0  # top-left window: a tie between (0, 1) and (1, 0)
+    upstream = np.arange(1.0, 5.0).reshape(1, 2, 2, 1)
+    op = MaxPool2D(2)
+    op.forward(x)
+    ours = op.backward(upstream)
+    xt = torch.from_numpy(x).permute(0, 3, 1, 2).requires_grad_(True)
+    F.max_pool2d(xt, 2).backward(torch.from_numpy(upstream).permute(0, 3, 1, 2))
+    xk = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xk)
+        yk = tf.nn.max_pool2d(xk, 2, 2, "VALID")
+    expected = np.zeros((4, 4))
+    expected[0, 1], expected[0, 2], expected[2, 0], expected[2, 2] = 1.0, 2.0, 3.0, 4.0
+    assert np.array_equal(ours[0, :, :, 0], expected)
+    assert np.array_equal(xt.grad.permute(0, 2, 3, 1).numpy(), ours)
+    assert np.array_equal(tape.gradient(yk, xk, output_gradients=tf.constant(upstream)).numpy(), ours)
+
+
+def test_bce_gradient_is_zero_where_the_probability_is_clipped_as_in_keras():
+    """dL/dp = (p − y) / (p (1 − p)) / N inside [1e-7, 1 − 1e-7]; 0 outside, where Keras's clip stops it."""
+    import keras
+    import tensorflow as tf
+
+    from scratch.losses import BinaryCrossEntropy
+
+    p = np.array([[1e-9], [0.3], [1 - 1e-9], [0.8]])
+    y = np.array([[1.0], [0.0], [0.0], [1.0]])
+    loss = BinaryCrossEntropy()
+    loss.forward(p, y)
+    ours = loss.backward()
+    expected = np.where((p > 1e-7) & (p < 1 - 1e-7), (p - y) / (p * (1 - p)), 0.0) / 4
+    assert np.allclose(ours, expected, rtol=1e-12, atol=0) and ours[0, 0] == 0.0 and ours[2, 0] == 0.0
+    pk = tf.constant(p)
+    with tf.GradientTape() as tape:
+        tape.watch(pk)
+        lk = keras.losses.BinaryCrossentropy()(tf.constant(y), pk)
+    assert np.allclose(tape.gradient(lk, pk).numpy(), ours, rtol=1e-6, atol=1e-12)

@@ -16,17 +16,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-T_SAMPLER = ["parity_tests/test_shared_code.py", "-k", "sampler", "parity_tests/test_optimizers.py"]
-T_INPUTS = ["parity_tests/test_bad_input.py", "-k", "inputs or binary", "parity_tests/test_shared_code.py"]
-T_PARITY = ["parity_tests/test_shared_code.py", "-k", "parity or nan", "parity_tests/test_parity_ladder.py"]
-T_WEIGHTS = ["parity_tests/test_bad_input.py", "-k", "weights", "parity_tests/test_safe_writes.py"]
-T_OPTIONS = ["parity_tests/test_bad_input.py", "-k", "train or build"]
-T_FILES = ["parity_tests/test_safe_writes.py"]
-T_OPTIM = ["parity_tests/test_optimizers.py"]
-T_DENSE = ["parity_tests/test_parity_ladder.py", "-k", "xor or linreg or house", "parity_tests/test_conventions_dense.py"]
-T_CNN = ["parity_tests/test_cnn_layers.py", "parity_tests/test_parity_ladder.py", "-k", "mnist_cnn"]
-T_LSTM = ["parity_tests/test_lstm_layer.py", "parity_tests/test_parity_ladder.py", "-k", "lstm"]
-T_CONVERT = ["parity_tests/test_shared_code.py", "parity_tests/test_checkpoints.py", "parity_tests/test_cnn_layers.py"]
+# each mutant's tests: groups of pytest arguments, one run each (a -k applies to every file of its run)
+T_SAMPLER = [["parity_tests/test_shared_code.py", "-k", "sampler"], ["parity_tests/test_optimizers.py"]]
+T_INPUTS = [["parity_tests/test_bad_input.py", "-k", "inputs"], ["parity_tests/test_shared_code.py", "-k", "binary"]]
+T_PARITY = [["parity_tests/test_shared_code.py", "-k", "parity or nan or ladder"], ["parity_tests/test_parity_ladder.py"]]
+T_WEIGHTS = [["parity_tests/test_bad_input.py", "-k", "weights"], ["parity_tests/test_safe_writes.py"]]
+T_OPTIONS = [["parity_tests/test_bad_input.py", "-k", "train or build"]]
+T_FILES = [["parity_tests/test_safe_writes.py"]]
+T_OPTIM = [["parity_tests/test_optimizers.py"]]
+T_DENSE = [["parity_tests/test_conventions_dense.py"], ["parity_tests/test_shared_code.py", "-k", "bce or relu"],
+           ["parity_tests/test_parity_ladder.py", "-k", "xor or linreg or house"]]
+T_CNN = [["parity_tests/test_cnn_layers.py"], ["parity_tests/test_shared_code.py", "-k", "relu or max_pool"],
+         ["parity_tests/test_parity_ladder.py", "-k", "mnist_cnn"]]
+T_LSTM = [["parity_tests/test_lstm_layer.py"], ["parity_tests/test_parity_ladder.py", "-k", "lstm"]]
+T_CONVERT = [["parity_tests/test_shared_code.py", "parity_tests/test_checkpoints.py", "parity_tests/test_cnn_layers.py"]]
 
 # (id, file, snippet, replacement, pytest arguments)
 MUTANTS = [
@@ -52,13 +55,13 @@ MUTANTS = [
     ("options-accept-inf", "triptych/options.py", "ok = _is_real(value) and math.isfinite(value) \\",
      "ok = _is_real(value) \\", T_OPTIONS),
     ("divergence-misses-inf", "triptych/frameworks.py", "if not np.isfinite(loss):", "if np.isnan(loss):",
-     ["parity_tests/test_safe_writes.py", "-k", "non_finite"]),
+     [["parity_tests/test_safe_writes.py", "-k", "non_finite"]]),
     ("csv-mixed-row-is-a-header", "triptych/data.py", "if not numeric[0].any():  # a header of names",
-     "if not numeric[0].all():  # a header of names", ["parity_tests/test_bad_input.py", "-k", "csv"]),
+     "if not numeric[0].all():  # a header of names", [["parity_tests/test_bad_input.py", "-k", "csv"]]),
     ("boston-std-from-all-rows", "triptych/data.py", "X[train].mean(axis=0), X[train].std(axis=0)",
-     "X[train].mean(axis=0), X.std(axis=0)", ["parity_tests/test_house_mlp.py"]),
+     "X[train].mean(axis=0), X.std(axis=0)", [["parity_tests/test_house_mlp.py"]]),
     ("idx-zero-images-accepted", "triptych/mnist.py", "    if dims[0] == 0:", "    if False:",
-     ["parity_tests/test_bad_input.py", "-k", "idx", "parity_tests/test_mnist_data.py"]),
+     [["parity_tests/test_bad_input.py", "-k", "idx"], ["parity_tests/test_mnist_data.py"]]),
     ("write-in-place-not-atomic", "triptych/files.py", 'return path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")',
      "return path", T_FILES),
     ("report-not-swapped", "triptych/files.py", "                if out.exists():\n                    os.rename(out, old)",
@@ -85,38 +88,59 @@ MUTANTS = [
      "return matrix.reshape(out, channels, -1).transpose(1, 2).reshape(out, -1)",
      "return matrix.reshape(out, channels, -1).reshape(out, -1)", T_CONVERT),
     ("torch-lstm-drops-bias-hh", "torch_impl/lstm.py", 'tensors["lstm.bias_ih_l0"] + tensors["lstm.bias_hh_l0"]',
-     'tensors["lstm.bias_ih_l0"]', T_LSTM + ["parity_tests/test_shared_code.py"]),
+     'tensors["lstm.bias_ih_l0"]', T_LSTM + [["parity_tests/test_shared_code.py"]]),
     ("torch-lstm-bias-loaded-twice", "torch_impl/lstm.py", '"lstm.bias_hh_l0": torch.zeros_like(weights["lstm.b"])',
-     '"lstm.bias_hh_l0": weights["lstm.b"]', T_LSTM + ["parity_tests/test_shared_code.py"]),
+     '"lstm.bias_hh_l0": weights["lstm.b"]', T_LSTM + [["parity_tests/test_shared_code.py"]]),
     ("torch-lstm-bias-hh-trainable", "torch_impl/lstm.py", "self.lstm.bias_hh_l0.requires_grad_(False)",
      "self.lstm.bias_hh_l0.requires_grad_(True)", T_LSTM),
     ("torch-cnn-channels-from-input-side", "torch_impl/mnist_cnn.py", 'channels = tensors["conv2.weight"].shape[0]',
      'channels = tensors["conv2.weight"].shape[1]', T_CONVERT),
     ("keras-lstm-kernels-swapped", "keras_impl/lstm.py", '"lstm.W": lstm.kernel, "lstm.U": lstm.recurrent_kernel',
-     '"lstm.W": lstm.recurrent_kernel, "lstm.U": lstm.kernel', ["parity_tests/test_shared_code.py", "-k", "keras"]),
+     '"lstm.W": lstm.recurrent_kernel, "lstm.U": lstm.kernel', [["parity_tests/test_shared_code.py", "-k", "keras"]]),
     ("keras-xor-bias-before-kernel", "keras_impl/xor.py", '(("W", layer.kernel), ("b", layer.bias))',
-     '(("b", layer.bias), ("W", layer.kernel))', ["parity_tests/test_shared_code.py", "-k", "keras"]),
+     '(("b", layer.bias), ("W", layer.kernel))', [["parity_tests/test_shared_code.py", "-k", "keras"]]),
+    # a second round, planted after the tests for the first round's survivors were written
+    ("dropout-not-rescaled", "scratch/ops.py", "        return self.input * self.mask / (1.0 - self.rate)",
+     "        return self.input * self.mask", [["parity_tests/test_house_mlp.py"], ["parity_tests/test_cnn_layers.py"]]),
+    ("rmse-is-mse", "triptych/experiments.py", '"rmse": float(np.sqrt(mse))', '"rmse": mse',
+     [["parity_tests/test_house_mlp.py"], ["parity_tests/test_report.py"]]),
+    ("boston-test-rows-floor", "triptych/data.py", "n_test = int(np.ceil(test_size * len(X)))",
+     "n_test = int(test_size * len(X))", [["parity_tests/test_house_mlp.py"]]),
+    ("conv-input-grad-stride-offset", "scratch/conv.py", "dpadded[:, a:a + s * (ho - 1) + 1:s, b:b + s * (wo - 1) + 1:s]",
+     "dpadded[:, a:a + s * (ho - 1) + 1:s, a:a + s * (wo - 1) + 1:s]", T_CNN),
+    ("torch-linear-not-transposed", "torch_impl/convert.py",
+     'return {f"{torch_name}.weight": weights[f"{name}.W"].T.contiguous(),',
+     'return {f"{torch_name}.weight": weights[f"{name}.W"].contiguous(),', T_CONVERT),
+    ("destination-probe-skipped", "triptych/files.py", "    _probe(folder, what, shown)\n    return shown",
+     "    return shown", T_FILES),
+    ("glorot-limit-halved", "scratch/init.py", "limit = np.sqrt(6.0 / (fan_in + fan_out))",
+     "limit = np.sqrt(3.0 / (fan_in + fan_out))", [["parity_tests/test_conventions_dense.py"]]),
 ]
 
 
 def run_mutant(mutant, timeout: int = 1200) -> tuple[bool, str, float]:
     """(killed, first failing test or reason, seconds) for one mutant; the file is always restored."""
-    name, file, old, new, tests = mutant
+    name, file, old, new, groups = mutant
     path = ROOT / file
     original = path.read_text(encoding="utf-8")
     if original.count(old) != 1:
         raise SystemExit(f"{name}: the snippet occurs {original.count(old)} times in {file}")
-    start = time.perf_counter()
+    start, summaries = time.perf_counter(), []
     try:
         path.write_text(original.replace(old, new), encoding="utf-8")
-        out = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                             cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return True, "timed out", time.perf_counter() - start
+        for tests in groups:
+            try:
+                out = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                                     cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return True, "timed out", time.perf_counter() - start
+            failed = [line.split(" ")[1] for line in out.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+            if out.returncode != 0:
+                return True, failed[0] if failed else out.stdout.strip().splitlines()[-1], time.perf_counter() - start
+            summaries.append(out.stdout.strip().splitlines()[-1])
     finally:
         path.write_text(original, encoding="utf-8")
-    failed = [line.split(" ")[1] for line in out.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    return out.returncode != 0, (failed[0] if failed else out.stdout.strip().splitlines()[-1]), time.perf_counter() - start
+    return False, "; ".join(summaries), time.perf_counter() - start
 
 
 def main() -> int:
