@@ -329,3 +329,46 @@ def test_bce_gradient_is_zero_where_the_probability_is_clipped_as_in_keras():
         tape.watch(pk)
         lk = keras.losses.BinaryCrossentropy()(tf.constant(y), pk)
     assert np.allclose(tape.gradient(lk, pk).numpy(), ours, rtol=1e-6, atol=1e-12)
+
+
+def test_dropout_scales_the_kept_units_by_1_over_1_minus_p_as_torch_and_keras_do():
+    """Inverted dropout in all three: a kept unit is x / (1 − p), a dropped one 0; identity in evaluation."""
+    import keras
+    import torch
+
+    from scratch.ops import Dropout
+
+    x, p = np.arange(1.0, 201.0).reshape(2, 100), 0.25
+    op = Dropout(p, np.random.default_rng(0))
+    op.training = True
+    ours = op.forward(x)
+    torch_out = torch.nn.functional.dropout(torch.from_numpy(x), p, training=True).numpy()
+    keras_out = np.asarray(keras.layers.Dropout(p, dtype="float64")(x, training=True))
+    for out in (ours, torch_out, keras_out):
+        kept = out != 0
+        assert 0 < kept.sum() < x.size and np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12)
+    assert np.array_equal(op.backward(np.ones_like(x)), (ours != 0) / (1 - p))
+    op.training = False
+    assert np.array_equal(op.forward(x), x)
+
+
+def test_metrics_are_scikit_learns():
+    from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_squared_error
+
+    from triptych.experiments import metrics
+
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=(50, 1)), rng.normal(size=(50, 1))
+    got = metrics("linreg", p, y)
+    assert got["loss"] == pytest.approx(mean_squared_error(y, p), rel=1e-12)
+    assert got["mae"] == pytest.approx(mean_absolute_error(y, p), rel=1e-12)
+    assert got["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, p)), rel=1e-12)
+    labels, probs = rng.integers(0, 2, (50, 1)).astype(float), rng.uniform(0.05, 0.95, (50, 1))
+    got = metrics("xor", probs, labels)
+    assert got["loss"] == pytest.approx(log_loss(labels.ravel(), probs.ravel()), rel=1e-9)
+    assert got["accuracy"] == accuracy_score(labels.ravel(), probs.ravel() > 0.5)
+    classes, logits = rng.integers(0, 10, 50), rng.normal(size=(50, 10))
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    got = metrics("lstm", logits, classes)
+    assert got["loss"] == pytest.approx(log_loss(classes, softmax, labels=range(10)), rel=1e-9)
+    assert got["accuracy"] == accuracy_score(classes, logits.argmax(axis=1))
