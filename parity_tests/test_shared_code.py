@@ -13,8 +13,8 @@ from triptych import mnist, options
 from triptych.batching import epoch_batches, steps_per_epoch
 from triptych.canonical import layout
 from triptych.data import LINREG_TRUE_B, LINREG_TRUE_W, linreg_data, xor_data
-from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, get_framework
-from triptych.parity import max_abs, max_rel, parity_weights, run_ladder, worst
+from triptych.frameworks import OPTIMIZER_OPTIONS, get_framework
+from triptych.parity import max_abs, max_rel, run_ladder, worst
 from triptych.registry import MODELS, get_spec, resolve
 from triptych.validate import check_y
 from parity_tests.helpers import idx_bytes
@@ -47,8 +47,8 @@ def test_sampler_order_changes_between_epochs_and_seeds_and_covers_every_row():
 
 
 def test_every_framework_trains_on_the_samplers_batches(fw):
-    """A model that records what it sees is too much machinery; instead: with lr so small that the
-    weights barely move, the per-step losses are those of the sampler's batches, step by step."""
+    """With a learning rate so small that the weights do not move, each step's loss is the loss of the
+    sampler's batch for that step: every framework trains on exactly those batches, in that order."""
     X, y = linreg_data(40)
     scratch = get_framework("scratch")
     net = fw.build("linreg", dtype="float64")
@@ -226,12 +226,14 @@ def test_parity_measures_fail_on_nan_or_inf_wherever_it_is():
 
 def test_a_nan_in_the_last_parameter_fails_the_ladder(monkeypatch):
     """torch's training puts a NaN into the last canonical parameter (output.b): rungs 4 and 5 fail."""
+    import torch
+
     torch_fw = get_framework("torch")
     real_train = type(torch_fw)._train
 
     def poisoned(self, net, X, y, plan):
         history = real_train(self, net, X, y, plan)
-        with __import__("torch").no_grad():
+        with torch.no_grad():
             net.native.output.bias[-1] = float("nan")
         return history
 
