@@ -405,3 +405,16 @@ def test_cli_one_line_exit_2(tmp_path, capsys, argv, message, early):
     if early:
         assert out == "", "work started before the error"
     assert (tmp_path / "file.txt").read_text() == "keep me" and (tmp_path / "mine" / "notes.txt").is_file()
+
+
+VALID_CLI = [  # (argv, text the output must contain)
+    (["summary", "xor", "--set", "hidden=13"], "| `hidden1.W` | (2, 13) |"),  # the README's and --help's example
+    (["summary", "house_mlp", "--set", "hidden=[4,3]"], "| `hidden2.W` | (4, 3) |"),
+    (["summary", "mnist_cnn", "--set", "filters=2,3", "--set", "kernel_size=5"], "| `conv2.W` | (5, 5, 2, 3) |"),
+]
+
+
+@pytest.mark.parametrize("argv, text", VALID_CLI, ids=[" ".join(a[2:]) for a, _ in VALID_CLI])
+def test_cli_accepts(capsys, argv, text):
+    assert main(argv) == 0
+    assert text in capsys.readouterr().out

@@ -3,7 +3,6 @@ checked before work starts, a report replaces its folder whole under a lock, Ctr
 outputs as they were, and a training run whose loss turns NaN/inf stops with exit status 2."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -13,8 +13,8 @@ from triptych import mnist, options
 from triptych.batching import epoch_batches, steps_per_epoch
 from triptych.canonical import layout
 from triptych.data import LINREG_TRUE_B, LINREG_TRUE_W, linreg_data, xor_data
-from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, get_framework
-from triptych.parity import max_abs, max_rel, parity_weights, run_ladder, worst
+from triptych.frameworks import OPTIMIZER_OPTIONS, get_framework
+from triptych.parity import max_abs, max_rel, run_ladder, worst
 from triptych.registry import MODELS, get_spec, resolve
 from triptych.validate import check_y
 from parity_tests.helpers import idx_bytes
@@ -47,8 +47,8 @@ def test_sampler_order_changes_between_epochs_and_seeds_and_covers_every_row():
 
 
 def test_every_framework_trains_on_the_samplers_batches(fw):
-    """A model that records what it sees is too much machinery; instead: with lr so small that the
-    weights barely move, the per-step losses are those of the sampler's batches, step by step."""
+    """With a learning rate so small that the weights do not move, each step's loss is the loss of the
+    sampler's batch for that step: every framework trains on exactly those batches, in that order."""
     X, y = linreg_data(40)
     scratch = get_framework("scratch")
     net = fw.build("linreg", dtype="float64")
@@ -226,12 +226,14 @@ def test_parity_measures_fail_on_nan_or_inf_wherever_it_is():
 
 def test_a_nan_in_the_last_parameter_fails_the_ladder(monkeypatch):
     """torch's training puts a NaN into the last canonical parameter (output.b): rungs 4 and 5 fail."""
+    import torch
+
     torch_fw = get_framework("torch")
     real_train = type(torch_fw)._train
 
     def poisoned(self, net, X, y, plan):
         history = real_train(self, net, X, y, plan)
-        with __import__("torch").no_grad():
+        with torch.no_grad():
             net.native.output.bias[-1] = float("nan")
         return history
 
@@ -329,3 +331,46 @@ def test_bce_gradient_is_zero_where_the_probability_is_clipped_as_in_keras():
         tape.watch(pk)
         lk = keras.losses.BinaryCrossentropy()(tf.constant(y), pk)
     assert np.allclose(tape.gradient(lk, pk).numpy(), ours, rtol=1e-6, atol=1e-12)
+
+
+def test_dropout_scales_the_kept_units_by_1_over_1_minus_p_as_torch_and_keras_do():
+    """Inverted dropout in all three: a kept unit is x / (1 − p), a dropped one 0; identity in evaluation."""
+    import keras
+    import torch
+
+    from scratch.ops import Dropout
+
+    x, p = np.arange(1.0, 201.0).reshape(2, 100), 0.25
+    op = Dropout(p, np.random.default_rng(0))
+    op.training = True
+    ours = op.forward(x)
+    torch_out = torch.nn.functional.dropout(torch.from_numpy(x), p, training=True).numpy()
+    keras_out = np.asarray(keras.layers.Dropout(p, dtype="float64")(x, training=True))
+    for out in (ours, torch_out, keras_out):
+        kept = out != 0
+        assert 0 < kept.sum() < x.size and np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-12)
+    assert np.array_equal(op.backward(np.ones_like(x)), (ours != 0) / (1 - p))
+    op.training = False
+    assert np.array_equal(op.forward(x), x)
+
+
+def test_metrics_are_scikit_learns():
+    from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_squared_error
+
+    from triptych.experiments import metrics
+
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=(50, 1)), rng.normal(size=(50, 1))
+    got = metrics("linreg", p, y)
+    assert got["loss"] == pytest.approx(mean_squared_error(y, p), rel=1e-12)
+    assert got["mae"] == pytest.approx(mean_absolute_error(y, p), rel=1e-12)
+    assert got["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, p)), rel=1e-12)
+    labels, probs = rng.integers(0, 2, (50, 1)).astype(float), rng.uniform(0.05, 0.95, (50, 1))
+    got = metrics("xor", probs, labels)
+    assert got["loss"] == pytest.approx(log_loss(labels.ravel(), probs.ravel()), rel=1e-9)
+    assert got["accuracy"] == accuracy_score(labels.ravel(), probs.ravel() > 0.5)
+    classes, logits = rng.integers(0, 10, 50), rng.normal(size=(50, 10))
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    got = metrics("lstm", logits, classes)
+    assert got["loss"] == pytest.approx(log_loss(classes, softmax, labels=range(10)), rel=1e-9)
+    assert got["accuracy"] == accuracy_score(classes, logits.argmax(axis=1))

@@ -101,9 +101,10 @@ MUTANTS = [
      '(("b", layer.bias), ("W", layer.kernel))', [["parity_tests/test_shared_code.py", "-k", "keras"]]),
     # a second round, planted after the tests for the first round's survivors were written
     ("dropout-not-rescaled", "scratch/ops.py", "        return self.input * self.mask / (1.0 - self.rate)",
-     "        return self.input * self.mask", [["parity_tests/test_house_mlp.py"], ["parity_tests/test_cnn_layers.py"]]),
+     "        return self.input * self.mask", [["parity_tests/test_house_mlp.py"], ["parity_tests/test_cnn_layers.py"],
+                                           ["parity_tests/test_shared_code.py", "-k", "dropout"]]),
     ("rmse-is-mse", "triptych/experiments.py", '"rmse": float(np.sqrt(mse))', '"rmse": mse',
-     [["parity_tests/test_house_mlp.py"], ["parity_tests/test_report.py"]]),
+     [["parity_tests/test_house_mlp.py"], ["parity_tests/test_shared_code.py", "-k", "metrics"]]),
     ("boston-test-rows-floor", "triptych/data.py", "n_test = int(np.ceil(test_size * len(X)))",
      "n_test = int(test_size * len(X))", [["parity_tests/test_house_mlp.py"]]),
     ("conv-input-grad-stride-offset", "scratch/conv.py", "dpadded[:, a:a + s * (ho - 1) + 1:s, b:b + s * (wo - 1) + 1:s]",
