@@ -224,7 +224,40 @@ test_optimizers, test_optimizers_deep = family_tests(optimizer_cases, check_opti
     example(case=("recurrent_family", dict(cell="lstm", units=(7,), in_features=1, seq_len=3, num_classes=2),
                   dict(optimizer="rmsprop", lr=0.31622776601683794, epochs=3, batch_size=None, lr_decay="none",
                        momentum=0.0, rho=0.9921875, centered=False, epsilon=1e-30))),
+    # Caught (deep run): a relu channel dead for one batch, then a gradient of 1.5e-13 (v ≈ 1.1e-26), where
+    # RMSprop's parity epsilon, then 1e-30, inside Keras's root (√(v + ε), torch √v + ε) moved Keras's step
+    # by 4e-5 relative: 1.2e-5 after three steps.  Fixed in the core: PARITY_RMSPROP_EPSILON is 1e-100.
+    example(case=("conv_family", dict(image_size=(11, 7), channels=3, num_classes=2,
+                                      convs=((11, (1, 4), 2, "valid", "relu", 1), (1, (2, 1), 1, "valid", "sigmoid", 1),
+                                             (12, (2, 1), 1, "valid", "linear", 1))),
+                  dict(optimizer="rmsprop", lr=0.20011020965197962, epochs=1, batch_size=3, lr_decay="none",
+                       momentum=0.0, rho=0.5, centered=False, epsilon=PARITY_EPSILONS["rmsprop"]))),
 ])
+
+
+def test_rmsprop_parity_epsilon_is_negligible_inside_keras_root():
+    """After the gradients 0 and 1.5e-13 (v ≈ 1.1e-26), Keras's √(v + ε) and torch's √v + ε give the same
+    step with the parity ε, where 1e-30 (its former value) moved them 4e-5 apart."""
+    import torch
+
+    from keras_impl.training import floatx
+
+    def steps(eps):
+        w_torch = torch.ones(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.RMSprop([w_torch], lr=0.2, alpha=0.5, eps=eps)
+        with floatx("float64"):
+            w_keras = keras.Variable(np.array([1.0]), dtype="float64")
+            keras_opt = keras.optimizers.RMSprop(learning_rate=0.2, rho=np.float64(0.5), epsilon=np.float64(eps))
+            for g in (0.0, 1.5e-13):
+                w_torch.grad = torch.tensor([g], dtype=torch.float64)
+                opt.step()
+                keras_opt.apply([np.array([g])], [w_keras])
+        return w_torch.item(), float(w_keras.numpy()[0])
+
+    torch_w, keras_w = steps(PARITY_EPSILONS["rmsprop"])
+    assert abs(torch_w - keras_w) <= 1e-15 and abs(torch_w - 1.0) > 0.2  # a full step: g / √v = √2
+    torch_w, keras_w = steps(1e-30)
+    assert abs(torch_w - keras_w) > 1e-5
 
 
 def test_drawn_configurations_are_valid_and_vary(families):
