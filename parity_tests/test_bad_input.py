@@ -73,7 +73,7 @@ def test_weights_missing_extra_misshaped(fw):
     (dict(lr=-1.0), "learning rate must be a positive number"),
     (dict(batch_size=0), "batch_size must be a positive integer or None"),
     (dict(epochs=0), "epochs must be a positive integer"),
-    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
+    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
     (dict(optimizer="sgd", beta_1=0.5), "optimizer 'sgd' takes no option 'beta_1'"),
 ])
 def test_bad_training_arguments(scratch, kwargs, message):

@@ -193,3 +193,11 @@ def test_canonical_gate_blocks_are_z_r_h():
         reset["gru.U"][:, U3[0]] += 1.0  # while the update gate's block still matters
         fw.set_weights(net, reset)
         assert max_abs(fw.predict(net, X), reference) > 1e-3, name
+
+
+def test_scratch_gru_checks_its_weights_and_input():
+    W, U, b = _weights()
+    with pytest.raises(ValueError, match=r"b \(2, 18\)"):
+        GRU(W, U, b[0])
+    with pytest.raises(ValueError, match=r"expects input \(N, T, 5\)"):
+        GRU(W, U, b).forward(np.zeros((3, 4, 7)))
