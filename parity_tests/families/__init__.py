@@ -8,7 +8,8 @@ Each family is one declaration here (``<family>.py``: options, rules, canonical 
     dense_family      (N, F) → [Dense(width, activation)] × depth → Dense(1): regression, MSE
     conv_family       (N, H, W, C) → [Conv2D(filters, (kh, kw), stride, padding, activation) → max-pool] × k
                       → flatten (H, W, C) → Dense(classes): classification, softmax cross-entropy
-    recurrent_family  (N, T, F) → stacked LSTM → last hidden state → Dense(1) sigmoid: binary, BCE
+    recurrent_family  (N, T, F) → stacked simple RNN / GRU / LSTM → last hidden state → Dense(classes):
+                      classification, softmax cross-entropy
 
     from parity_tests.families import register_families
     register_families()

@@ -1,8 +1,13 @@
 """recurrent_family: stacked recurrent layers (simple RNN, GRU or LSTM) of any widths over sequences of a
-given length, the last hidden state into one sigmoid unit, binary cross-entropy.
+given length, the last hidden state into a dense classifier, softmax cross-entropy.
 
-    config: cell ('rnn' | 'gru' | 'lstm'), units = (u1, …) one per stacked layer, in_features F, seq_len T
-    x (N, T, F) → layer 1 (every step) → … → layer k (last step only) h_T (N, u_k) → σ(h_T W + b) (N, 1)
+    config: cell ('rnn' | 'gru' | 'lstm'), units = (u1, …) one per stacked layer, in_features F, seq_len T,
+            num_classes
+    x (N, T, F) → layer 1 (every step) → … → layer k (last step only) h_T (N, u_k) → logits h_T W + b
+
+Logits and softmax cross-entropy rather than a sigmoid and binary cross-entropy: all three compute it
+exactly, whereas BCE on probabilities is clipped differently by each (the conventions table), which a
+large drawn step that saturates the output would show instead of the layers.
 """
 from __future__ import annotations
 
@@ -38,26 +43,26 @@ def layout(config):
         out[f"{name}.U"] = ((u, k * u), f"layer {i} recurrent kernel, blocks {cell.blocks}")
         out[f"{name}.b"] = ((k * u,) if cell.bias_rows == 1 else (cell.bias_rows, k * u), f"layer {i} {cell.bias}")
         n_in = u
-    dense(out, "output", n_in, 1, "sigmoid output on the last hidden state")
+    dense(out, "output", n_in, config["num_classes"], "classifier on the last hidden state")
     return out
 
 
 def flops(config, seq_len=None):
-    """2 · Σ_layers T·(in + u)·gates·u + 2·u_k per sample."""
+    """2 · (Σ_layers T·(in + u)·gates·u + u_k·classes) per sample."""
     n, n_in, total = CELLS[config["cell"]].gates, config["in_features"], 0
     for u in config["units"]:
         total += config["seq_len"] * (n_in + u) * n * u
         n_in = u
-    return 2 * (total + n_in)
+    return 2 * (total + n_in * config["num_classes"])
 
 
 SPEC = ModelSpec(
     name="recurrent_family",
-    task="binary",
-    description="(T, F) → stacked recurrent layers → last state → Dense(1) sigmoid, BCE (random configurations)",
-    arch=dict(cell="gru", units=(6, 4), in_features=3, seq_len=5),
+    task="classification",
+    description="(T, F) → stacked recurrent layers → last state → Dense, softmax CE (random configurations)",
+    arch=dict(cell="gru", units=(6, 4), in_features=3, seq_len=5, num_classes=2),
     rules=dict(cell=options.choice(*CELLS), units=options.int_tuple(1), in_features=options.integer(1),
-               seq_len=options.integer(1)),
+               seq_len=options.integer(1), num_classes=options.integer(2)),
     training=dict(epochs=5, batch_size=16, lr=1e-3, optimizer="adam", seed=0),
     input_shape=lambda config: (config["seq_len"], config["in_features"]),
     layout=layout,

@@ -1,5 +1,5 @@
-"""recurrent_family in Keras 3: (T, F) → stacked SimpleRNN / GRU / LSTM → last hidden state →
-Dense(1, sigmoid), binary cross-entropy.
+"""recurrent_family in Keras 3: (T, F) → stacked SimpleRNN / GRU / LSTM → last hidden state → Dense
+logits, softmax cross-entropy.
 
 Sections, as in scratch/recurrent_family.py and torch_impl/recurrent_family.py.
 """
@@ -12,7 +12,7 @@ from keras_impl import training
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 OPTIONS = {"rnn": {}, "gru": dict(reset_after=True, use_cudnn=False), "lstm": dict(use_cudnn=False)}
 
-# ---- data: random sequences (N, T, F) and targets (N, 1) in {0, 1} (parity_tests.families.synthetic_source)
+# ---- data: random sequences (N, T, F) and labels (N,) (parity_tests.families.synthetic_source)
 
 
 # ---- model: Sequential; every recurrent layer but the last returns its sequences.  OPTIONS: the GRU with
@@ -24,13 +24,13 @@ def build(config: dict, dtype: str) -> keras.Model:
     model.add(keras.Input(shape=(config["seq_len"], config["in_features"]), dtype=dtype))
     for i, u in enumerate(units, start=1):
         model.add(CELLS[cell](u, return_sequences=i < len(units), **OPTIONS[cell], name=f"{cell}{i}", dtype=dtype))
-    model.add(keras.layers.Dense(1, activation="sigmoid", name="output", dtype=dtype))
+    model.add(keras.layers.Dense(config["num_classes"], name="output", dtype=dtype))
     return model
 
 
-# ---- loss: binary cross-entropy on the probabilities (inside fit Keras uses the sigmoid's logits)
+# ---- loss: softmax cross-entropy on the logits
 def loss() -> keras.losses.Loss:
-    return keras.losses.BinaryCrossentropy()
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 # ---- optimizer: keras.optimizers.SGD / Adam as the plan asks (keras_impl/training.make_optimizer)

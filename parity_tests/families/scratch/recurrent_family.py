@@ -1,5 +1,5 @@
 """recurrent_family from scratch (NumPy): (T, F) → stacked simple RNN / GRU / LSTM layers → last hidden
-state → Dense(1) sigmoid, binary cross-entropy.
+state → dense logits, softmax cross-entropy.
 
 Sections, as in torch_impl/recurrent_family.py and keras_impl/recurrent_family.py.
 """
@@ -10,12 +10,12 @@ import numpy as np
 from scratch import trainer
 from scratch.init import glorot_uniform, orthogonal
 from scratch.layers import Dense
-from scratch.losses import BinaryCrossEntropy
+from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
 from scratch.optimizers import make_optimizer
 from scratch.recurrent import GRULayer, LSTMLayer, RNNLayer
 
-# ---- data: random sequences (N, T, F) and targets (N, 1) in {0, 1} (parity_tests.families.synthetic_source)
+# ---- data: random sequences (N, T, F) and labels (N,) (parity_tests.families.synthetic_source)
 
 
 # ---- model: every layer but the last returns its whole sequence.  Keras's initialisers: Glorot-uniform
@@ -40,10 +40,10 @@ def build(config: dict, seed: int, dtype: str) -> Network:
                     U=orthogonal(rng, (u, k * u), u, k * u, dtype), b=initial_bias(cell, u, dtype),
                     return_sequences=i < len(units))
               for i, (n_in, u) in enumerate(zip(sizes[:-1], sizes[1:]), start=1)]
-    layers.append(Dense("output", W=glorot_uniform(rng, (sizes[-1], 1), sizes[-1], 1, dtype), b=np.zeros(1, dtype),
-                        activation="sigmoid"))
-    # ---- loss: binary cross-entropy on the sigmoid probabilities
-    return Network(layers, BinaryCrossEntropy(), input_shape=(config["seq_len"], config["in_features"]))
+    n_in, n_out = sizes[-1], config["num_classes"]
+    layers.append(Dense("output", W=glorot_uniform(rng, (n_in, n_out), n_in, n_out, dtype), b=np.zeros(n_out, dtype)))
+    # ---- loss: softmax cross-entropy on the logits
+    return Network(layers, SoftmaxCrossEntropy(), input_shape=(config["seq_len"], config["in_features"]))
 
 
 # ---- optimizer: plan.optimizer with plan.options (scratch/optimizers.py)

@@ -1,5 +1,5 @@
-"""recurrent_family in PyTorch: (T, F) → stacked nn.RNN / nn.GRU / nn.LSTM → last hidden state → Linear →
-sigmoid, binary cross-entropy.
+"""recurrent_family in PyTorch: (T, F) → stacked nn.RNN / nn.GRU / nn.LSTM → last hidden state → Linear
+logits, softmax cross-entropy.
 
 Sections, as in scratch/recurrent_family.py and keras_impl/recurrent_family.py.
 """
@@ -14,18 +14,18 @@ from torch_impl.gru import swap_r_z
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-# ---- data: random sequences (N, T, F) and targets (N, 1) in {0, 1} (parity_tests.families.synthetic_source)
+# ---- data: random sequences (N, T, F) and labels (N,) (parity_tests.families.synthetic_source)
 
 
 # ---- model
 class RecurrentFamily(nn.Module):
-    """x (N, T, F) → recurrent layers (batch_first, one module each, so widths may differ) → h_T → Linear → σ.
+    """x (N, T, F) → recurrent layers (batch_first, one module each, so widths may differ) → h_T → Linear.
 
     The RNN's and the LSTM's two biases, b_ih and b_hh, only ever appear as their sum; the canonical layout
     (and Keras) has one, so b_hh is zero and frozen and b_ih is the one bias.  The GRU's b_hn sits inside
     r ⊙ (…): both biases are kept and trained (Keras's reset_after=True has the same two)."""
 
-    def __init__(self, cell: str, in_features: int, units: tuple[int, ...]):
+    def __init__(self, cell: str, in_features: int, units: tuple[int, ...], num_classes: int):
         super().__init__()
         sizes = (in_features, *units)
         self.recurrent = nn.ModuleList(CELLS[cell](a, b, batch_first=True) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -33,22 +33,22 @@ class RecurrentFamily(nn.Module):
             for layer in self.recurrent:
                 nn.init.zeros_(layer.bias_hh_l0)
                 layer.bias_hh_l0.requires_grad_(False)
-        self.output = nn.Linear(sizes[-1], 1)
+        self.output = nn.Linear(sizes[-1], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.recurrent:
             x, _ = layer(x)
-        return torch.sigmoid(self.output(x[:, -1]))
+        return self.output(x[:, -1])
 
 
 def build(config: dict) -> RecurrentFamily:
     """torch's own initialisation (uniform ±1/√u); parity copies canonical weights in."""
-    return RecurrentFamily(config["cell"], config["in_features"], config["units"])
+    return RecurrentFamily(config["cell"], config["in_features"], config["units"], config["num_classes"])
 
 
-# ---- loss: binary cross-entropy on the probabilities
+# ---- loss: softmax cross-entropy on the logits
 def loss_fn() -> nn.Module:
-    return nn.BCELoss()
+    return nn.CrossEntropyLoss()
 
 
 # ---- optimizer: torch.optim.SGD / Adam / RMSprop over the trainable parameters (training.make_optimizer)
