@@ -16,7 +16,7 @@ import torch
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec
 from triptych.validate import expected_input_shape
-from torch_impl.training import as_tensors, l2_penalty, param_groups
+from torch_impl.training import DEVICE, as_tensors, l2_penalty, param_groups
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -31,12 +31,12 @@ class TorchFramework(Framework):
     def _build(self, model, config, seed, dtype):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            native = _module(model).build(config).to(_DTYPES[dtype])
+            native = _module(model).build(config).to(DEVICE, _DTYPES[dtype])
         return Net(model, config, dtype, self.name, native)
 
     def _get(self, net):
         with torch.no_grad():
-            return {k: v.numpy() for k, v in _module(net.model).to_canonical(dict(net.native.named_parameters())).items()}
+            return {k: v.cpu().numpy() for k, v in _module(net.model).to_canonical(dict(net.native.named_parameters())).items()}
 
     def _set(self, net, weights):
         state = _module(net.model).from_canonical({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
@@ -45,7 +45,7 @@ class TorchFramework(Framework):
     def _predict(self, net, X):
         net.native.eval()
         with torch.no_grad():
-            return net.native(torch.from_numpy(X)).numpy()
+            return net.native(torch.from_numpy(X).to(DEVICE)).cpu().numpy()
 
     def _loss_and_grads(self, net, X, y):
         module, model = _module(net.model), net.native
@@ -62,8 +62,8 @@ class TorchFramework(Framework):
             for group in (g for g in groups if g.get("weight_decay")):  # torch's step uses g + wd·p
                 for p in group["params"]:
                     p.grad += group["weight_decay"] * p
-            canonical = {k: v.numpy().copy() for k, v in module.to_canonical(grads).items()}
-        return loss.item() + l2_penalty(groups), canonical, X_t.grad.numpy()
+            canonical = {k: v.cpu().numpy().copy() for k, v in module.to_canonical(grads).items()}
+        return loss.item() + l2_penalty(groups), canonical, X_t.grad.cpu().numpy()
 
     def _train(self, net, X, y, plan):
         """Dropout masks come from torch's global generator: seeded with ``plan.seed`` inside a fork,
@@ -87,7 +87,7 @@ class TorchFramework(Framework):
         net.native.eval()
         try:
             with torch.no_grad():
-                net.native(torch.zeros((1, *shape), dtype=_DTYPES[net.dtype]))
+                net.native(torch.zeros((1, *shape), dtype=_DTYPES[net.dtype], device=DEVICE))
         finally:
             for hook in hooks:
                 hook.remove()

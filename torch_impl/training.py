@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 import torch
@@ -10,6 +11,29 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from triptych.batching import epoch_batches, steps_per_epoch
+
+
+def _device() -> torch.device:
+    """Where torch computes: ``TRIPTYCH_TORCH_DEVICE`` (default ``cpu``; ``cuda``, ``cuda:1``, … on a GPU
+    machine).  On CUDA, TF32 is switched off for matmuls and cuDNN convolutions, so float32 is float32
+    (torch would otherwise round convolution inputs to 10-bit mantissas, far outside float32 parity)."""
+    name = os.environ.get("TRIPTYCH_TORCH_DEVICE", "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r} is not a torch device; expected cpu or cuda[:N]") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}, but this torch sees no CUDA device")
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
+    elif device.type != "cpu":
+        raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}: expected cpu or cuda[:N]")
+    return device
+
+
+DEVICE = _device()
 
 
 def make_optimizer(parameters, plan) -> torch.optim.Optimizer:
@@ -43,8 +67,9 @@ def l2_penalty(groups: list[dict]) -> float:
 
 
 def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """NumPy → tensors without copying; integer labels stay int64 (what CrossEntropyLoss wants)."""
-    return torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(y))
+    """NumPy → tensors on :data:`DEVICE` (on the CPU without copying); integer labels stay int64 (what
+    CrossEntropyLoss wants)."""
+    return (torch.from_numpy(np.ascontiguousarray(X)).to(DEVICE), torch.from_numpy(np.ascontiguousarray(y)).to(DEVICE))
 
 
 def _mean_over_replicas(loss: torch.Tensor, replicas: int) -> torch.Tensor:
@@ -89,7 +114,7 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
         model.train()
         losses = []  # kept as tensors and read once per epoch: no conversion to Python inside the loop
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            idx = torch.from_numpy(np.array_split(idx, replicas)[rank])
+            idx = torch.from_numpy(np.array_split(idx, replicas)[rank]).to(DEVICE)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
             losses.append(_mean_over_replicas(loss.detach(), replicas) + l2_penalty(groups))
