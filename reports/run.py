@@ -23,7 +23,7 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 # and what accuracy they keep).  `triptych train` and the accuracy tests keep the declared epochs.
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
-BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=20, rounds=2)}  # triptych bench settings: quick, full
+BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
 ALL_RUNGS = (1, 2, 3, 4, 5, 6)
 OTHER_KERAS_BACKENDS = ("jax", "torch")  # full reports: Keras on these too, as keras[jax] and keras[torch]
 
