@@ -1,5 +1,5 @@
 """The plain Keras run ``triptych bench`` sets beside the API: compile, then ``model.fit`` on the in-memory
-arrays (no shuffling, no callbacks of ours but an epoch-end hook)."""
+arrays, shuffled by fit itself (its default), with no callbacks of ours but an epoch-end hook."""
 from __future__ import annotations
 
 import contextlib
@@ -32,10 +32,11 @@ def thread_limit(threads: int | None):
 
 
 def train_epochs(net, X: np.ndarray, y: np.ndarray, plan, on_epoch_end: Callable[[], None]) -> None:
-    """``plan.epochs`` passes over X in order, ``plan.batch_size`` rows a step; ``on_epoch_end()`` after each."""
+    """``plan.epochs`` passes over X in fit's own shuffled minibatches of ``plan.batch_size`` rows;
+    ``on_epoch_end()`` after each."""
     with floatx(net.dtype):
         net.native.compile(optimizer=make_optimizer(plan), loss=get_spec(net.model).module("keras").loss())
-        net.native.fit(X, y, batch_size=plan.batch_size, epochs=plan.epochs, shuffle=False, verbose=0,
+        net.native.fit(X, y, batch_size=plan.batch_size, epochs=plan.epochs, shuffle=True, verbose=0,
                        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end())])
 
 

@@ -1,5 +1,5 @@
 """The plain scratch training loop ``triptych bench`` sets beside the API: the network's own step
-(loss and gradients, then the optimizer) over consecutive slices of X, nothing else."""
+(loss and gradients, then the optimizer) over the shuffled minibatches, nothing else."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from scratch.optimizers import make_optimizer
+from triptych.batching import epoch_batches
 
 
 @contextlib.contextmanager
@@ -19,10 +20,11 @@ def thread_limit(threads: int | None):
 
 
 def train_epochs(net, X: np.ndarray, y: np.ndarray, plan, on_epoch_end: Callable[[], None]) -> None:
-    """``plan.epochs`` passes over X in order, ``plan.batch_size`` rows a step; ``on_epoch_end()`` after each."""
-    network, optimizer, batch = net.native.train(), make_optimizer(plan), plan.batch_size
-    for _ in range(plan.epochs):
-        for start in range(0, len(X), batch):
-            _, grads, _ = network.loss_and_grads(X[start:start + batch], y[start:start + batch], input_grad=False)
+    """``plan.epochs`` passes over X in the sampler's shuffled minibatches of ``plan.batch_size`` rows (the API's
+    batches); ``on_epoch_end()`` after each."""
+    network, optimizer = net.native.train(), make_optimizer(plan)
+    for epoch in range(plan.epochs):
+        for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
+            _, grads, _ = network.loss_and_grads(X[idx], y[idx], input_grad=False)
             optimizer.step(network.params(), grads)
         on_epoch_end()

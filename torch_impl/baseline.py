@@ -1,5 +1,6 @@
 """The plain PyTorch loop ``triptych bench`` sets beside the API: zero_grad → forward → loss → backward →
-step over consecutive slices of the tensors, the way a tutorial writes it (no sampler, no history)."""
+step over shuffled minibatches, the way a tutorial writes it (rows gathered by index, as a shuffling
+DataLoader does; no history, no checks)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +10,8 @@ import numpy as np
 import torch
 
 from triptych.registry import get_spec
-from torch_impl.training import as_tensors, make_optimizer
+from triptych.batching import epoch_batches
+from torch_impl.training import DEVICE, as_tensors, make_optimizer
 
 
 @contextlib.contextmanager
@@ -24,14 +26,16 @@ def thread_limit(threads: int | None):
 
 
 def train_epochs(net, X: np.ndarray, y: np.ndarray, plan, on_epoch_end: Callable[[], None]) -> None:
-    """``plan.epochs`` passes over X in order, ``plan.batch_size`` rows a step; ``on_epoch_end()`` after each."""
+    """``plan.epochs`` passes over X in the sampler's shuffled minibatches of ``plan.batch_size`` rows (the API's
+    batches); ``on_epoch_end()`` after each."""
     model, loss_fn = net.native, get_spec(net.model).module("torch").loss_fn()
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], plan)
     X_t, y_t = as_tensors(X, y)
     model.train()
-    for _ in range(plan.epochs):
-        for xb, yb in zip(X_t.split(plan.batch_size), y_t.split(plan.batch_size)):
+    for epoch in range(plan.epochs):
+        for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
+            idx = torch.from_numpy(idx).to(DEVICE)
             optimizer.zero_grad()
-            loss_fn(model(xb), yb).backward()
+            loss_fn(model(X_t[idx]), y_t[idx]).backward()
             optimizer.step()
         on_epoch_end()

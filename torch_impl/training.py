@@ -104,6 +104,7 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
     X_t, y_t = as_tensors(X, y)
     X_eval, y_eval = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (X_t, y_t)
     groups = groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    penalised = any(g.get("weight_decay") for g in groups)  # an L2 term to add to the logged losses
     decay = plan.options.get("weight_decay", 0.0)  # the plan's decay adds to a group's own (a model's L2)
     optimizer = make_optimizer([{**g, "weight_decay": g["weight_decay"] + decay} if "weight_decay" in g else g
                                 for g in groups], plan)
@@ -114,10 +115,10 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
         model.train()
         losses = []  # kept as tensors and read once per epoch: no conversion to Python inside the loop
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            idx = torch.from_numpy(np.array_split(idx, replicas)[rank]).to(DEVICE)
+            idx = torch.from_numpy(np.array_split(idx, replicas)[rank] if replicas > 1 else idx).to(DEVICE)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
-            losses.append(_mean_over_replicas(loss.detach(), replicas) + l2_penalty(groups))
+            losses.append(_mean_over_replicas(loss.detach(), replicas) + (l2_penalty(groups) if penalised else 0.0))
             loss.backward()
             optimizer.step()
         plan.record_losses(history, torch.stack(losses).tolist())  # NaN/inf stops training here, naming its step

@@ -7,8 +7,9 @@ What each figure includes:
 - ``ms_per_step`` (API): ``fw.train`` (Keras: compile + fit over the shared batches with the per-step
   loss recorded; torch: the explicit loop; scratch: the trainer) timed epoch by epoch; the first epoch
   (Keras's tracing, torch's and NumPy's warm-up) is dropped and the fastest later epoch kept.
-- ``baseline_ms_per_step`` (plain): the same model, weights and batches without triptych: a minimal
-  torch loop, ``model.fit`` on the in-memory arrays, scratch's own step (``<package>/baseline.py``),
+- ``baseline_ms_per_step`` (plain): the same model, weights and shuffled minibatches without triptych: a
+  minimal torch loop over the sampler's batches, ``model.fit`` on the in-memory arrays (shuffled by fit), scratch's
+  own step over the sampler's batches (``<package>/baseline.py``),
   timed the same way.  API and plain runs alternate for ``rounds`` rounds and the best of each is
   kept, so a burst of load on a shared machine hits both alike.  ``cpu_ms_per_step`` and
   ``baseline_cpu_ms_per_step``: the same in CPU time of the process (all threads), which a busy machine
@@ -281,8 +282,9 @@ def bench_notes(rows: list[dict]) -> list[str]:
     return [f"{row['dtype']}; NumPy {row['dtype']} matmul on this machine: {row['matmul_gflops']:.1f} GFLOP/s "
             f"(best (n×n)·(n×n) in the same run){busy}",
             "ms/step: one training step through the triptych API (fw.train: the shared batches, per-step losses "
-            "recorded); plain ms/step: the same model, weights and batches in a plain loop (torch: zero_grad, forward, "
-            "backward, step; Keras: model.fit on in-memory arrays; scratch: its own step); each the best epoch after a "
+            "recorded); plain ms/step: the same model, weights and shuffled minibatches in a plain loop (torch: gather, "
+            "zero_grad, forward, backward, step; Keras: model.fit on in-memory arrays, shuffled by fit; scratch: gather "
+            "and its own step); each the best epoch after a "
             "warm-up epoch, API and plain runs alternating",
             "× plain: API over plain (what the harness costs); × fastest plain: API over the fastest framework's plain "
             "step; CPU: the same steps in CPU time of the process (all threads: what a busy machine disturbs least); "
