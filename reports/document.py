@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triptych.bench import BENCH_COLUMNS, bench_cells, bench_notes
-from triptych.frameworks import FRAMEWORKS
 from triptych.registry import get_spec, get_study
 from reports.code_sections import aligned_code, shown_path
 from reports.conventions import ROOT, conventions

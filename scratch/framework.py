@@ -1,8 +1,6 @@
 """The scratch backend of the shared API (triptych.frameworks): NumPy only, canonical layout native."""
 from __future__ import annotations
 
-import numpy as np
-
 from triptych.checkpoints import load_npz, save_npz
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec

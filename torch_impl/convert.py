@@ -17,6 +17,21 @@ def stack(*parts: dict) -> dict[str, torch.Tensor]:
     return {k: v for part in parts for k, v in part.items()}
 
 
+def dense_stack_to_canonical(tensors: dict) -> dict:
+    """An ``nn.ModuleList`` ``hidden`` of L ``nn.Linear`` and an ``output`` ``nn.Linear`` → canonical
+    ``hidden1`` … ``hiddenL`` and ``output`` (``hidden{i}.W`` (in, out) = ``hidden.{i−1}.weight``ᵀ)."""
+    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
+    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
+                 linear_to_canonical(tensors, "output", "output"))
+
+
+def dense_stack_from_canonical(weights: dict) -> dict:
+    """The inverse of :func:`dense_stack_to_canonical`: a state_dict for ``hidden.{i}`` and ``output``."""
+    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
+    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
+                 linear_from_canonical(weights, "output", "output"))
+
+
 def conv_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
     """nn.Conv2d ``weight`` (out, in, kh, kw) → canonical ``name.W`` (kh, kw, in, out); bias as is."""
     return {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0), f"{name}.b": tensors[f"{torch_name}.bias"]}

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 # ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
 from triptych.mnist import load_mnist
 from torch_impl import training
-from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 from torch_impl.init import init_linear
 
 __all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
@@ -68,12 +68,8 @@ def train(model: MnistMLP, X, y, plan) -> dict:
 
 # ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T
 def to_canonical(tensors: dict) -> dict:
-    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
-    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
-                 linear_to_canonical(tensors, "output", "output"))
+    return dense_stack_to_canonical(tensors)
 
 
 def from_canonical(weights: dict) -> dict:
-    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
-    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
-                 linear_from_canonical(weights, "output", "output"))
+    return dense_stack_from_canonical(weights)

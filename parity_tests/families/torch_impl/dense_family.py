@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from torch_impl import training
-from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 
 ACTIVATIONS = {"linear": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -50,12 +50,8 @@ def train(model: DenseFamily, X, y, plan) -> dict:
 
 # ---- conversion: hidden{i}.W (in, out) = hidden.{i−1}.weight.T; output.W = output.weight.T
 def to_canonical(tensors: dict) -> dict:
-    n = sum(1 for k in tensors if k.startswith("hidden.") and k.endswith(".weight"))
-    return stack(*(linear_to_canonical(tensors, f"hidden.{i}", f"hidden{i + 1}") for i in range(n)),
-                 linear_to_canonical(tensors, "output", "output"))
+    return dense_stack_to_canonical(tensors)
 
 
 def from_canonical(weights: dict) -> dict:
-    n = sum(1 for k in weights if k.startswith("hidden") and k.endswith(".W"))
-    return stack(*(linear_from_canonical(weights, f"hidden{i + 1}", f"hidden.{i}") for i in range(n)),
-                 linear_from_canonical(weights, "output", "output"))
+    return dense_stack_from_canonical(weights)
