@@ -79,7 +79,7 @@ def main() -> None:
         print(f"{key:24}" + "".join(f"{rows[m][key]:10.2f}" for m in rows))
     for model, row in rows.items():
         share = (row["element-wise, forward"] + row["element-wise, backward"]) / row["total"]
-        print(f"{model}: {row['shape']}; element-wise NumPy calls in the time loops: {100 * share:.0f} % of the layer")
+        print(f"{model}: {row['shape']}; element-wise NumPy work (in and around the time loops): {100 * share:.0f} % of the layer")
 
 
 if __name__ == "__main__":
