@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from parity_tests.families.recurrent_family import CELLS
 from triptych.canonical import conv_size
-from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.frameworks import FRAMEWORKS, NonFiniteLoss, get_framework
 from triptych.options import ACTIVATIONS
 from triptych.parity import max_abs, parity_problem, parity_weights, run_ladder, worst
 from triptych.registry import resolve
@@ -104,6 +104,7 @@ optimizer_cases = st.sampled_from(tuple(FAMILY_CONFIGS)).flatmap(
 # ---------------------------------------------------------------- the checks
 
 SEEN: dict[str, int] = {}  # family → examples run
+DIVERGED_SEEN: dict[str, int] = {}  # family → examples that diverged in every framework
 WORST: dict[tuple[str, str], tuple[float, str, str]] = {}  # (family, rung) → (difference, pair, example)
 PROGRESS_EVERY = 100  # examples between progress lines (shown with -s)
 
@@ -111,7 +112,7 @@ PROGRESS_EVERY = 100  # examples between progress lines (shown with -s)
 def _count(family: str) -> None:
     SEEN[family] = SEEN.get(family, 0) + 1
     if SEEN[family] % PROGRESS_EVERY == 0:
-        worst_so_far = max(value for (f, _), (value, _, _) in WORST.items() if f == family)
+        worst_so_far = max((value for (f, _), (value, _, _) in WORST.items() if f == family), default=0.0)
         print(f"\n{family}: {SEEN[family]} examples, worst difference so far {worst_so_far:.2e}", flush=True)
 
 
@@ -133,9 +134,15 @@ def check_ladder(model: str, config: dict) -> None:
     assert not failures, f"{model} {config}:\n" + "\n".join(failures)
 
 
-def few_steps(model: str, config: dict, plan: dict, seed: int = 0) -> tuple[int, dict[str, tuple[float, str]]]:
+DIVERGED = 1e6  # a run whose loss grows past this many times its first loss (or overflows) has diverged
+
+
+def few_steps(model: str, config: dict, plan: dict, seed: int = 0):
     """Train ``plan`` in every framework from the same weights on the same batches: the number of steps
-    and, per pair, the worst difference of the per-step losses and final weights, and where.
+    and, per pair, the worst difference of the per-step losses and final weights, and where; and which
+    frameworks diverged (:data:`DIVERGED`, or ``NonFiniteLoss``).  A diverging run multiplies every
+    rounding difference at every step (losses of 1e100 agree to about 1e-3 relative), so diverged runs
+    are not compared: every framework must only diverge too.
 
     Keras's momentum buffers (SGD v ← μv − lr·g, w ← w + v; RMSprop's holds lr·g/√v) equal torch's and
     scratch's (b ← μb + g, w ← w − lr·b) only at a constant learning rate (the conventions table), so with
@@ -149,21 +156,35 @@ def few_steps(model: str, config: dict, plan: dict, seed: int = 0) -> tuple[int,
     runs = {}
     for name, fw in fws.items():
         fw.set_weights(nets[name], w0)
-        history = fw.train(nets[name], X, y, seed=seed, **plan)
+        try:
+            history = fw.train(nets[name], X, y, seed=seed, **plan)
+        except NonFiniteLoss:  # scratch stops at the step, torch and Keras at the epoch's end
+            runs[name] = None
+            continue
         runs[name] = (history["loss"], fw.get_weights(nets[name]))
+    diverged = {name: run is None or max(run[0]) > DIVERGED * max(1.0, run[0][0]) for name, run in runs.items()}
+    if any(diverged.values()):
+        return None, {}, diverged
     differences = {}
     for a, b in itertools.combinations(fws, 2):
         value, key = worst(runs[a][1], runs[b][1], max_abs)
         losses = max_abs(runs[a][0], runs[b][0])
         differences[f"{a}↔{b}"] = (value, key) if value >= losses else (losses, "the per-step losses")
-    return len(runs["scratch"][0]), differences
+    return len(runs["scratch"][0]), differences, diverged
 
 
 def check_optimizer(case) -> None:
-    """One step is rung 4 (tolerance 1e-12 in float64); more steps are a short trajectory, rung 5 (1e-9)."""
+    """One step is rung 4 (tolerance 1e-12 in float64); more steps are a short trajectory, rung 5 (1e-9).
+    A run that diverges must diverge in every framework (:func:`few_steps`)."""
     model, config, plan = case
-    steps, differences = few_steps(model, config, plan)
+    steps, differences, diverged = few_steps(model, config, plan)
     keras.backend.clear_session()
+    if any(diverged.values()):
+        DIVERGED_SEEN["optimizers"] = DIVERGED_SEEN.get("optimizers", 0) + 1
+        _count("optimizers")
+        assert all(diverged.values()), (f"{model} {config} {plan}: only "
+                                        f"{', '.join(n for n, d in diverged.items() if d)} diverged")
+        return
     rung = 4 if steps == 1 else 5
     tolerance = TOLERANCES["float64"][rung][0]
     for pair, (value, _) in differences.items():
@@ -187,6 +208,8 @@ def families():
         print("\nrandom configurations: examples run and the worst float64 difference per rung")
         for (family, rung), (value, pair, case) in sorted(WORST.items()):
             print(f"  {family:<16} {SEEN[family]:>5} examples  rung {rung:<14} {value:.2e}  {pair:<14} {case}")
+        for family, count in DIVERGED_SEEN.items():
+            print(f"  {family:<16} {count:>5} of them diverged in every framework (not compared further)")
 
 
 # ---------------------------------------------------------------- the tests
@@ -232,7 +255,26 @@ test_optimizers, test_optimizers_deep = family_tests(optimizer_cases, check_opti
                                              (12, (2, 1), 1, "valid", "linear", 1))),
                   dict(optimizer="rmsprop", lr=0.20011020965197962, epochs=1, batch_size=3, lr_decay="none",
                        momentum=0.0, rho=0.5, centered=False, epsilon=PARITY_EPSILONS["rmsprop"]))),
+    # Caught (deep run): SGD at lr 0.32 on a linear network diverges (loss 1e250, then inf at step 8): the
+    # per-step losses of 1e97 differed by 1e97 between frameworks, and scratch stopped with NonFiniteLoss.
+    # A diverged run is now only required to diverge in every framework.
+    example(case=("dense_family", dict(in_features=1, hidden=((2, "linear"),)),
+                  dict(optimizer="sgd", lr=0.31622776601683794, epochs=3, batch_size=3, lr_decay="none",
+                       momentum=0.0, nesterov=False))),
+    example(case=("dense_family", dict(in_features=2, hidden=((1, "linear"),)),
+                  dict(optimizer="sgd", lr=0.31622776601683794, epochs=3, batch_size=3, lr_decay="none",
+                       momentum=0.0, nesterov=False))),
 ])
+
+
+@pytest.mark.parametrize("in_features, width", [(1, 2), (2, 1)])
+def test_a_diverging_run_diverges_in_every_framework(families, in_features, width):
+    """The two kept divergent examples: every framework diverges (none is compared finite against infinite)."""
+    plan = dict(optimizer="sgd", lr=0.31622776601683794, epochs=3, batch_size=3, lr_decay="none", momentum=0.0,
+                nesterov=False)
+    steps, differences, diverged = few_steps("dense_family", dict(in_features=in_features, hidden=((width, "linear"),)),
+                                             plan)
+    assert diverged == {"scratch": True, "torch": True, "keras": True} and steps is None and differences == {}
 
 
 def test_rmsprop_parity_epsilon_is_negligible_inside_keras_root():
