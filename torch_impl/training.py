@@ -60,10 +60,13 @@ def param_groups(module, model: nn.Module) -> list[dict]:
 
 def l2_penalty(groups: list[dict]) -> float:
     """Σ over groups of wd/2·Σ‖p‖²: the term a group's ``weight_decay`` wd minimises (torch adds its
-    gradient wd·p to p.grad in ``step``; the loss tensor never contains it)."""
+    gradient wd·p to p.grad in ``step``; the loss tensor never contains it).  0 at once where no group decays
+    (the loop asks every step)."""
+    decaying = [g for g in groups if g.get("weight_decay")]
+    if not decaying:
+        return 0.0
     with torch.no_grad():
-        return sum(g["weight_decay"] / 2 * sum(float(torch.sum(p * p)) for p in g["params"])
-                   for g in groups if g.get("weight_decay"))
+        return sum(g["weight_decay"] / 2 * sum(float(torch.sum(p * p)) for p in g["params"]) for g in decaying)
 
 
 def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,7 +107,6 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
     X_t, y_t = as_tensors(X, y)
     X_eval, y_eval = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (X_t, y_t)
     groups = groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    penalised = any(g.get("weight_decay") for g in groups)  # an L2 term to add to the logged losses
     decay = plan.options.get("weight_decay", 0.0)  # the plan's decay adds to a group's own (a model's L2)
     optimizer = make_optimizer([{**g, "weight_decay": g["weight_decay"] + decay} if "weight_decay" in g else g
                                 for g in groups], plan)
@@ -118,7 +120,7 @@ def fit(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, plan
             idx = torch.from_numpy(np.array_split(idx, replicas)[rank] if replicas > 1 else idx).to(DEVICE)
             optimizer.zero_grad()
             loss = loss_fn(model(X_t[idx]), y_t[idx])
-            losses.append(_mean_over_replicas(loss.detach(), replicas) + (l2_penalty(groups) if penalised else 0.0))
+            losses.append(_mean_over_replicas(loss.detach(), replicas) + l2_penalty(groups))
             loss.backward()
             optimizer.step()
         plan.record_losses(history, torch.stack(losses).tolist())  # NaN/inf stops training here, naming its step
