@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reports.run import ModelReport, StudyReport  # noqa: E402
+from triptych.plotting import save_figure  # noqa: E402
 
 STYLES = {"scratch": dict(color="#4c72b0", linewidth=3, alpha=0.5), "torch": dict(color="#dd8452", linestyle="--"),
           "keras": dict(color="#55a868", linestyle=":")}  # overlapping curves stay visible
@@ -62,7 +63,5 @@ def _loss_differences(report: ModelReport, path: Path) -> Path:
 def _save(fig, ax, path: Path) -> Path:
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
     return path

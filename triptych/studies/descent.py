@@ -88,7 +88,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
 def _plot(runs: dict, frameworks, path) -> None:
     """Top: the curve with each optimizer's path (points x_t, f(x_t); the last one large), one panel per
     start, from the first framework; bottom: x against the step, every framework (dashed over it)."""
-    from triptych.plotting import pyplot
+    from triptych.plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(2, len(STARTS), figsize=(5 * len(STARTS), 6.4), squeeze=False)
@@ -110,9 +110,7 @@ def _plot(runs: dict, frameworks, path) -> None:
             ax.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=8, title="last point of", title_fontsize=8)
     axes[1][0].legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 register_study(StudySpec(

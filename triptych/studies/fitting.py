@@ -134,7 +134,7 @@ FRAMEWORK_STYLES = {"scratch": dict(linestyle="-", linewidth=2.5, alpha=0.5), "t
 def plot_curves(runs: dict, panels: dict, frameworks, path, title: str) -> None:
     """One panel per key of ``panels`` (key → panel title): train and test loss per epoch (log scale) of
     ``runs[key, framework]``, one line style per framework."""
-    from triptych.plotting import pyplot
+    from triptych.plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
@@ -148,14 +148,12 @@ def plot_curves(runs: dict, panels: dict, frameworks, path, title: str) -> None:
     axes[0][0].set_ylabel("mean squared error")
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_weights(runs: dict, framework: str, path) -> None:
     """Grouped bars: b, w1, w2, w3 of the truth and of each fit in ``framework`` (the frameworks agree)."""
-    from triptych.plotting import pyplot
+    from triptych.plotting import pyplot, save_figure
 
     plt = pyplot()
     keys = ["b", "w1", "w2", "w3"]
@@ -173,9 +171,7 @@ def _plot_weights(runs: dict, framework: str, path) -> None:
     ax.set(title="learned weights beside the truth (a missing weight drawn as 0)")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 register_study(StudySpec(

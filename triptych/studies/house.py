@@ -65,7 +65,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
 
 def _plot(rows: list[dict], path) -> None:
     """Grouped bars: test MAE and RMSE per variant, one bar per framework."""
-    from triptych.plotting import pyplot
+    from triptych.plotting import pyplot, save_figure
 
     plt = pyplot()
     variants = list(dict.fromkeys(r["variant"] for r in rows))
@@ -81,9 +81,7 @@ def _plot(rows: list[dict], path) -> None:
         ax.set(title=f"test {metric.upper()}", ylabel="$1000s")
         ax.grid(True, axis="y", alpha=0.3)
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def format_house_table(rows: list[dict]) -> str:

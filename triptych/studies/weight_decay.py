@@ -94,7 +94,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
 
 def _plot_lambda(runs: dict, frameworks, path) -> None:
     """Final train and test loss (log) and ‖w‖ against λ, one marker per framework."""
-    from triptych.plotting import pyplot
+    from triptych.plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -109,9 +109,7 @@ def _plot_lambda(runs: dict, frameworks, path) -> None:
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 register_study(StudySpec(
