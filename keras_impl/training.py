@@ -1,12 +1,16 @@
 """Keras training's shared bookkeeping: the floatx context, the optimizers' options and the shared factory,
-the shared batches fit reads, and the callbacks for what fit does not record.  Each model file compiles and
-fits itself:
+the shared batches fit reads, and the callbacks for what fit does not record.  Each model file builds its
+dataset and optimizer, and compiles and fits itself:
 
-    model.compile(optimizer=optimizer(plan), loss=loss())
-    history = training.new_history(len(X), plan)
-    model.fit(training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs), epochs=plan.epochs,
-              steps_per_epoch=history["steps_per_epoch"], shuffle=False, verbose=0,
-              callbacks=training.callbacks(history, X, y, plan))
+    def dataset(X, y, plan):
+        return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
+
+    def train(model, X, y, plan):
+        model.compile(optimizer=optimizer(plan), loss=loss())
+        history = training.new_history(len(X), plan)
+        model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"],
+                  shuffle=False, verbose=0, callbacks=training.callbacks(history, X, y, plan))
+        return history
 """
 from __future__ import annotations
 
