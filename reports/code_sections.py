@@ -1,6 +1,6 @@
 """The section markers of a model's three files, and the report's section-aligned view of them.
 
-Every model file carries the same comment lines, once each and in this order (README, "Adding a model"):
+Every model file carries the same comment lines, once each and in this order (docs/adding-a-model.md):
 
     # ---- data            # ---- model           # ---- loss
     # ---- optimizer       # ---- training        # ---- conversion
@@ -27,11 +27,13 @@ MARKER = re.compile(r"^[ \t]*# ---- (\w+)(?::[ \t]*(.*?))?[ \t]*$")
 @dataclass
 class Sections:
     """One file cut at its markers: ``header`` (text before the first marker), ``parts`` {name: text from
-    the marker line to the next marker}, and ``problems`` (missing, repeated, unknown or misordered markers)."""
+    the marker line to the next marker}, ``spans`` {name: (first, last) line numbers, 1-based, inclusive}
+    and ``problems`` (missing, repeated, unknown or misordered markers)."""
 
     header: str
     parts: dict[str, str]
     problems: list[str] = field(default_factory=list)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def split_sections(text: str) -> Sections:
@@ -48,11 +50,13 @@ def split_sections(text: str) -> Sections:
         problems.append(f"markers in the order {', '.join(dict.fromkeys(names))}; expected {', '.join(ordered)}")
     bounds = [i for i, _ in starts] + [len(lines)]
     parts: dict[str, str] = {}
+    spans: dict[str, tuple[int, int]] = {}
     for (begin, name), end in zip(starts, bounds[1:]):
         if name in SECTIONS and name not in parts:
             parts[name] = "\n".join(lines[begin:end]).strip("\n")
+            spans[name] = (begin + 1, end)
     header = "\n".join(lines[:bounds[0]]).strip("\n")
-    return Sections(header, parts, problems)
+    return Sections(header, parts, problems, spans)
 
 
 def source_path(spec: ModelSpec, framework: str) -> Path | None:
