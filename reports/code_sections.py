@@ -19,6 +19,7 @@ from pathlib import Path
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import FRAMEWORK_PACKAGES, ModelSpec
 from reports.conventions import ROOT
+from reports.shared_code import Definition, stands_on
 
 SECTIONS = ("data", "model", "loss", "optimizer", "training", "conversion")
 MARKER = re.compile(r"^[ \t]*# ---- (\w+)(?::[ \t]*(.*?))?[ \t]*$")
@@ -85,27 +86,35 @@ class CodeFile:
     framework: str
     path: str  # as shown: relative to the repository when inside it
     sections: Sections | None  # None when the file does not exist
+    stands_on: list[Definition] = field(default_factory=list)  # the shared project code it uses
 
 
 @dataclass
 class AlignedCode:
-    """A model's three files cut into the same sections (a report block)."""
+    """A model's three files cut into the same sections (a report block).  ``sections``: the ones shown, in
+    order; ``whole``: with the file headers and the shared code each file stands on (a model's page), or
+    only the sections (the idioms page)."""
 
     model: str
     files: list[CodeFile]
+    sections: tuple[str, ...] = SECTIONS
+    whole: bool = True
+    anchor: str | None = "code"  # section headings get ids "<anchor>-<section>"; None: no ids
 
     @property
     def problems(self) -> list[str]:
         return [f"{f.path}: {p}" for f in self.files if f.sections for p in f.sections.problems]
 
 
-def aligned_code(spec: ModelSpec) -> AlignedCode:
-    """The three files of ``spec``, read now and cut at their markers."""
+def aligned_code(spec: ModelSpec, sections: tuple[str, ...] = SECTIONS, whole: bool = True,
+                 anchor: str | None = "code") -> AlignedCode:
+    """The three files of ``spec``, read now and cut at their markers (with what each stands on if ``whole``)."""
     files = []
     for framework in FRAMEWORKS:
         path = source_path(spec, framework)
         if path is None:
             files.append(CodeFile(framework, f"{FRAMEWORK_PACKAGES[framework]}/{spec.name}.py", None))
         else:
-            files.append(CodeFile(framework, shown_path(path), split_sections(path.read_text(encoding="utf-8"))))
-    return AlignedCode(spec.name, files)
+            files.append(CodeFile(framework, shown_path(path), split_sections(path.read_text(encoding="utf-8")),
+                                  stands_on(path) if whole else []))
+    return AlignedCode(spec.name, files, sections, whole, anchor)

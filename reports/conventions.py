@@ -1,5 +1,6 @@
-"""The "conventions that differ" table: its rows are read from README.md, whose last column names the
-test that shows each one.  A test is linked only if its function really exists in ``parity_tests/``.
+"""The "conventions that differ" table: its rows are read from docs/conventions.md, whose last column names
+the test that shows each one.  A test is linked only if its function really exists in ``parity_tests/``;
+the report carries a rendered copy of every file it cites (reports.cited_tests), so the links stay inside it.
 """
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = "## Conventions that differ"
+TABLE = ROOT / "docs" / "conventions.md"
+
 
 @dataclass
 class Convention:
-    cells: list[str]  # the README row: topic, PyTorch, Keras 3, what Triptych does
+    cells: list[str]  # the table's row: topic, PyTorch, Keras 3, what Triptych does
     test: str | None  # node id of an existing test, None when there is none yet
 
 
-def readme_table(readme: Path = ROOT / "README.md") -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the Markdown table in README's "Conventions that differ" section."""
-    lines = readme.read_text(encoding="utf-8").split(SECTION, 1)[1].splitlines()
+def markdown_table(path: Path = TABLE) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the first Markdown table in ``path`` (inline-code backticks removed)."""
     cells = [[c.strip().replace("`", "") for c in line.strip().strip("|").split("|")]
-             for line in _first_table(lines)]
+             for line in _first_table(path.read_text(encoding="utf-8").splitlines())]
     return cells[0], cells[2:]  # cells[1] is the |---| separator
 
 
@@ -43,8 +44,8 @@ def has_test(node_id: str, root: Path = ROOT) -> bool:
 
 
 def conventions() -> tuple[list[str], list[Convention]]:
-    """README's header and rows, each with its test node id where that test exists."""
-    header, rows = readme_table()
+    """The table's header and rows, each with its test node id where that test exists."""
+    header, rows = markdown_table()
     linked = []
     for *cells, node_id in rows:
         linked.append(Convention(cells, node_id if node_id and has_test(node_id) else None))

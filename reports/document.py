@@ -4,14 +4,14 @@ hold these sections are put together in reports.pages."""
 from __future__ import annotations
 
 import inspect
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from triptych.bench import BENCH_COLUMNS, bench_cells, bench_notes
 from triptych.registry import get_spec, get_study
 from reports.code_sections import aligned_code, shown_path
-from reports.conventions import ROOT, conventions
+from reports.cited_tests import href_of
+from reports.conventions import conventions
 from reports.heatmap import parity_heatmap
 from reports.run import DEFAULT_DATA_TRAINING_GFLOP, Failure, ModelReport, StudyReport
 
@@ -77,11 +77,6 @@ def source_file(function) -> Path | None:
     """The file that defines ``function``, or None."""
     path = inspect.getsourcefile(function)
     return Path(path) if path else None
-
-
-def link(path: Path | str, out: Path) -> str:
-    """``path`` (relative to the repository) as a link relative to the report's folder."""
-    return Path(os.path.relpath(ROOT / path, out.resolve())).as_posix()
 
 
 def verdict(passed: bool | None) -> Cell:
@@ -162,10 +157,13 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
 
 
 def code_section(model: str) -> Section:
-    """The three files cut at their section markers, one row per section."""
+    """The three files cut at their section markers, one row per section, with the shared code each stands on."""
     code = aligned_code(get_spec(model))
-    blocks = [Text("One row per section, one column per framework: the same step said three ways. The files are "
-                   "read from the repository when the report is written.")]
+    blocks = [Text("One row per section, one column per framework: the same step said three ways. Under each "
+                   "file's name, folded, is the shared code it stands on: every class, function and value of the "
+                   "project it uses (and what those use in turn), with its source. The files are read from the "
+                   "repository when the report is written; the idioms page sets every model's training loop, "
+                   "optimizer and loss side by side.")]
     if code.problems:
         blocks.append(Failures([Failure("section markers", problem, "") for problem in code.problems]))
     return Section(f"{model}: the code, section by section", "code", [*blocks, code])
@@ -201,12 +199,13 @@ def parity_table(report: ModelReport) -> Table:
                  "Parity ladder (triptych.parity)")
 
 
-def conventions_section(out: Path) -> Section:
+def conventions_section() -> Section:
     header, rows = conventions()
-    cells = [_cells(*c.cells, Cell(c.test, href=link(c.test.partition("::")[0], out)) if c.test
-                    else Cell("test not found", status="fail")) for c in rows]
+    cells = [_cells(*c.cells, Cell(c.test, href=href_of(c.test)) if c.test else Cell("test not found", status="fail"))
+             for c in rows]
     return Section("Conventions that differ", "conventions",
-                   [Text("From README.md; each row links to the test in parity_tests/ that shows it."),
+                   [Text("From docs/conventions.md; each row links to the test that shows it, in a copy of its "
+                         "file made for this report (its tests/ folder)."),
                     Table([*header, "test"], cells, css="conventions")])
 
 

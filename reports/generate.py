@@ -45,15 +45,19 @@ def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: fl
     env = environment()
     plots = {r.model: write_plots(r, out) for r in reports}
     plots.update({f"study {s.study}": write_study_plots(s, out) for s in studies})
-    pages = build_pages(reports, plots, env, out, quick, studies)
+    pages = build_pages(reports, plots, env, quick, studies)
     failed = [r.model for r in reports if not r.ok] + [f"study {s.study}" for s in studies if not s.ok]
     status = f"FAILED: {', '.join(failed)}" if failed else "everything passed"
     subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s — {status}."
+    listed = [p for p in pages if p.in_nav]
     for page in pages:
-        nav = [("index" if p.filename == INDEX else p.title, None if p is page else p.filename) for p in pages]
+        up = "../" * page.filename.count("/")  # a page in a subfolder links back up to the others
+        nav = [("index" if p.filename == INDEX else p.title, None if p is page else up + p.filename) for p in listed]
         title = TITLE if page.filename == INDEX else f"{page.title} — {TITLE}"
-        (out / page.filename).write_text(html_page.render(page.sections, title, subtitle, nav), encoding="utf-8")
-    sections = [section for page in pages for section in page.sections]
+        target = out / page.filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html_page.render(page.sections, title, subtitle, nav), encoding="utf-8")
+    sections = [section for page in listed for section in page.sections]
     (out / "report.md").write_text(markdown_page.render(sections, TITLE, subtitle), encoding="utf-8")
     rows = all_rows(reports, studies)
     write_csv(rows, out / "results.csv")

@@ -11,13 +11,16 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from reports.code_sections import SECTIONS, AlignedCode
+from reports.cited_tests import Listing
+from reports.code_sections import AlignedCode
 from reports.document import Cell, Failures, Folded, Images, Section, Table, Text
 from reports.heatmap import DEEPEST, HeatMap
 from triptych.tolerances import RUNGS
 
 FORMATTER = HtmlFormatter(style="default", nowrap=True)
 HANG = 4  # a wrapped code line continues this many characters right of its own indentation
+DEEPEST_HANG = 24  # … of at most this much: a deeper (aligned continuation) line hangs here, so a narrow cell
+                   # never has to be wider than the hang
 
 # the heat map's greens, from "just inside the tolerance" (g0) to DEEPEST orders below it, then exact agreement
 GREENS = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#5cb86a", "#41ab5d", "#2f9950", "#238443", "#107a3d",
@@ -47,6 +50,8 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 table.conventions { table-layout: fixed; width: 100%; }
 .conventions th:nth-child(1) { width: 12%; } .conventions th:nth-child(5) { width: 26%; }
 .conventions td:nth-child(5) { overflow-wrap: anywhere; font-size: 13px; }
+table.calls { table-layout: fixed; width: 100%; font-size: 13px; }
+.calls th:nth-child(1) { width: 10%; } .calls td { font-family: ui-monospace, monospace; font-size: 12px; }
 table.curriculum { table-layout: fixed; width: 100%; font-size: 13px; }
 .curriculum th:nth-child(1) { width: 8%; } .curriculum th:nth-child(2) { width: 16%; }
 .curriculum th:nth-child(3) { width: 14%; } .curriculum th:nth-child(4) { width: 16%; }
@@ -74,6 +79,18 @@ table.heat { font-size: 12px; margin-bottom: .4em; }
 .aligned .ln { display: block; min-height: 1.35em; padding-left: calc((var(--i) + HANG) * 1ch);
                text-indent: calc(-1ch * (var(--i) + HANG)); }
 .aligned .missing { color: #8a1111; padding: .4em .5em; font-size: 13px; }
+.aligned .stands { background: #fff; border-style: dashed; font-size: 13px; }
+.aligned .stands > details > summary, .aligned .stands .none { padding: .3em .5em; color: #444; }
+.aligned .stands summary code { font-size: 12px; }
+.defs { list-style: none; margin: 0; padding: 0 0 0 .6em; }
+.defs li { margin: .15em 0; } .defs pre { border-left: 3px solid #ddd; background: #fafafa; }
+.defs .uses { color: #666; padding: .2em 0 0 .5em; }
+.listing pre { margin: 0; padding: .2em .5em; font-size: 12px; line-height: 1.35; white-space: pre-wrap;
+               overflow-wrap: anywhere; }
+.listing .ln { display: block; min-height: 1.35em; padding-left: calc((var(--i) + HANG) * 1ch);
+               text-indent: calc(-1ch * (var(--i) + HANG)); }
+.listing .chunk { border-left: 3px solid transparent; }
+.listing .chunk:target { border-left-color: #e6a800; background: #fffbe6; }
 """.replace("HANG", str(HANG))
 
 
@@ -205,15 +222,56 @@ def _legend_label(i: int) -> str:
 @_block.register
 def _(block: AlignedCode) -> str:
     files = "".join(f"<div>{html.escape(f.framework)}: <code>{html.escape(f.path)}</code></div>" for f in block.files)
-    parts = [f'<div class="aligned">\n<div class="row files">{files}</div>']
-    headers = [f.sections.header if f.sections else None for f in block.files]  # None: file not found
-    parts.append("<details><summary>docstring and imports</summary>\n"
-                 f'<div class="row">{"".join(_code_cell(h, "file not found") for h in headers)}</div></details>')
-    for name in SECTIONS:
+    parts = ['<div class="aligned">', f'<div class="row files">{files}</div>']
+    if block.whole:
+        headers = [f.sections.header if f.sections else None for f in block.files]  # None: file not found
+        parts.append("<details><summary>docstring and imports</summary>\n"
+                     f'<div class="row">{"".join(_code_cell(h, "file not found") for h in headers)}</div></details>')
+        parts.append(f'<div class="row">{"".join(_stands_on_cell(f) for f in block.files)}</div>')
+    for name in block.sections:
         cells = "".join(_code_cell(f.sections.parts.get(name), f"no “# ---- {name}” section in this file")
                         if f.sections else _code_cell(None, "file not found") for f in block.files)
-        parts.append(f'<h3 id="code-{name}">{html.escape(name)}</h3>\n<div class="row">{cells}</div>')
+        anchor = f' id="{html.escape(block.anchor)}-{name}"' if block.anchor else ""
+        heading = f"<h3{anchor}>{html.escape(name)}</h3>\n" if block.whole else ""
+        parts.append(f'{heading}<div class="row">{cells}</div>')
     return "\n".join(parts) + "\n</div>"
+
+
+def _stands_on_cell(file) -> str:
+    """Folded under a file's column: the shared project code the file uses, each definition with its source."""
+    if file.sections is None:
+        return '<div class="cell"></div>'
+    count = _count(file.stands_on)
+    if not count:
+        return '<div class="cell stands"><div class="none">stands on no shared project code</div></div>'
+    names = ", ".join(d.name for d in file.stands_on)
+    return (f'<div class="cell stands"><details><summary>stands on {count} shared definition'
+            f'{"s" if count > 1 else ""}: <code>{html.escape(names)}</code></summary>\n'
+            f"{_definitions(file.stands_on)}</details></div>")
+
+
+def _count(definitions) -> int:
+    return sum(1 + _count(d.uses) for d in definitions)
+
+
+def _definitions(definitions) -> str:
+    items = []
+    for d in definitions:
+        uses = (f'<div class="uses">which uses:</div>{_definitions(d.uses)}' if d.uses else "")
+        items.append(f"<li><details><summary><code>{html.escape(d.name)}</code> · {d.kind} · "
+                     f"<code>{html.escape(d.path)}:{d.line}</code></summary>"
+                     f'<pre class="highlight">{highlighted_lines(d.source)}</pre>{uses}</details></li>')
+    return f'<ul class="defs">{"".join(items)}</ul>'
+
+
+@_block.register
+def _(block: Listing) -> str:
+    chunks = []
+    for anchor, text in block.chunks:
+        ident = f' id="{html.escape(anchor)}"' if anchor else ""
+        chunks.append(f'<div class="chunk"{ident}><pre class="highlight">{highlighted_lines(text)}</pre></div>')
+    return (f"<p>A copy of <code>{html.escape(block.path)}</code>, made when the report was written.</p>\n"
+            f'<div class="listing">{"".join(chunks)}</div>')
 
 
 def _code_cell(text: str | None, missing: str) -> str:
@@ -223,11 +281,11 @@ def _code_cell(text: str | None, missing: str) -> str:
 
 
 def highlighted_lines(text: str) -> str:
-    """Pygments' HTML for ``text``, one block per source line carrying its indentation (``--i``), so that a
-    wrapped line continues HANG characters right of where it began."""
+    """Pygments' HTML for ``text``, one block per source line carrying its indentation (``--i``, at most
+    DEEPEST_HANG), so that a wrapped line continues HANG characters right of where it began."""
     raw = text.expandtabs(4).split("\n")
     lines = highlight("\n".join(raw), PythonLexer(stripnl=False), FORMATTER).rstrip("\n").split("\n")
     if len(lines) != len(raw):  # never expected; fall back to unindented lines
         raw = [""] * len(lines)
-    return "".join(f'<span class="ln" style="--i:{len(r) - len(r.lstrip(" "))}">{line}</span>'
+    return "".join(f'<span class="ln" style="--i:{min(len(r) - len(r.lstrip(" ")), DEEPEST_HANG)}">{line}</span>'
                    for r, line in zip(raw, lines))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from reports.cited_tests import Listing
 from reports.code_sections import AlignedCode
 from reports.document import Cell, Failures, Folded, Images, Section, Table, Text
 from reports.heatmap import HeatMap
@@ -64,7 +65,13 @@ def _(block: Folded) -> str:
 
 @_block.register
 def _(block: AlignedCode) -> str:
-    return "Implementations: " + ", ".join(f"`{f.path}`" for f in block.files)
+    shown = "Implementations" if block.whole else f"{block.model}: {', '.join(block.sections)} in"
+    return f"{shown}: " + ", ".join(f"`{f.path}`" for f in block.files)
+
+
+@_block.register
+def _(block: Listing) -> str:
+    return f"A copy of `{block.path}`."
 
 
 @_block.register
