@@ -4,7 +4,8 @@ library.  Used by the report's browser test to render pages as a reader's browse
 
     with Browser.launch() as browser:            # None from find_chromium() → the caller skips
         view = browser.open(Path("index.html"), width=1280)
-        view.errors, view.widths, view.images, view.screenshot   # see PageView
+        view.errors, view.widths, view.images, view.links, view.screenshot   # see PageView
+        link_problems(view, folder)             # links that leave ``folder`` or lead nowhere
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import base64
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -20,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 MEASURE = """JSON.stringify((() => {
@@ -31,7 +34,13 @@ MEASURE = """JSON.stringify((() => {
   const unfolded = widths();
   const images = Array.from(document.images).map(i => ({
     alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}));
-  return {folded, unfolded, viewport: window.innerWidth, images, height};
+  const links = Array.from(document.querySelectorAll('[href], [src]')).map(e => {
+    const attr = e.hasAttribute('href') ? 'href' : 'src';
+    return {tag: e.tagName.toLowerCase(), attr, raw: e.getAttribute(attr), url: new URL(e.getAttribute(attr),
+            document.baseURI).href};
+  });
+  const ids = Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.getAttribute('name'));
+  return {folded, unfolded, viewport: window.innerWidth, images, height, links, ids};
 })())"""
 
 
@@ -57,6 +66,8 @@ class PageView:
     viewport: int = 0  # window.innerWidth, scroll bar included
     widths: dict = field(default_factory=dict)  # {"folded"|"unfolded": {"page", "body", "visible"}} in CSS px
     images: list[dict] = field(default_factory=list)  # {"alt", "complete", "width", "height"}
+    links: list[dict] = field(default_factory=list)  # {"tag", "attr", "raw", "url"}: every href and src, resolved
+    ids: list[str] = field(default_factory=list)  # the page's element ids (link targets)
     height: int = 0
     screenshot: bytes = b""
 
@@ -186,11 +197,44 @@ class Browser:
             measured = json.loads(self.call("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True},
                                             session)["result"]["value"])
             view.viewport, view.images, view.height = measured["viewport"], measured["images"], measured["height"]
+            view.links, view.ids = measured["links"], measured["ids"]
             view.widths = {"folded": measured["folded"], "unfolded": measured["unfolded"]}
             view.errors = _errors([e for e in self.events[start:] if e.get("sessionId") == session])
             return view
         finally:
             self.call("Target.closeTarget", {"targetId": target})
+
+
+def link_problems(view: PageView, folder: Path) -> list[str]:
+    """Every link or source of the page that does not resolve inside ``folder``: another scheme than a file
+    (http:, mailto:, …; an image's data: URI is content, not a link), a path outside the folder, a file that
+    does not exist, or an anchor that names no element of its page.  Empty when the page is self-contained."""
+    folder = Path(folder).resolve()
+    problems = []
+    for link in view.links:
+        url = urlsplit(link["url"])
+        where = f"<{link['tag']} {link['attr']}=\"{link['raw']}\">"
+        if url.scheme == "data" and link["attr"] == "src":
+            continue
+        if url.scheme != "file":
+            problems.append(f"{where} leaves the report ({url.scheme}:)")
+            continue
+        target = Path(unquote(url.path)).resolve()
+        if not target.is_relative_to(folder):
+            problems.append(f"{where} leaves the report's folder ({target})")
+        elif not target.is_file():
+            problems.append(f"{where} leads to no file ({target})")
+        elif url.fragment:
+            anchor = unquote(url.fragment)
+            ids = view.ids if target == Path(unquote(urlsplit(view.url).path)).resolve() else _ids(target)
+            if anchor not in ids:
+                problems.append(f"{where}: no element has the id {anchor!r} in {target.name}")
+    return problems
+
+
+def _ids(page: Path) -> set[str]:
+    """The ids (and <a name>s) of an HTML file, read from its text."""
+    return set(re.findall(r"""\s(?:id|name)=["']([^"']+)["']""", page.read_text(encoding="utf-8", errors="replace")))
 
 
 def _errors(events: list[dict]) -> list[str]:

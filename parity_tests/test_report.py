@@ -1,7 +1,9 @@
 """The report (``triptych report --quick``): every file with every figure, well-formed pages that need
-nothing from the network (an index with the parity heat map and the curriculum, one page per model and
-per study), the real source code side by side section by section, a failing framework reported while
-everything else still is, and every page rendered by a headless Chromium where one is installed."""
+nothing from the network and link nowhere outside their folder (an index with the parity heat map and the
+curriculum, one page per model and per study, the idioms page, a copy of every test the conventions cite),
+the real source code side by side section by section with the shared code each file stands on, a failing
+framework reported while everything else still is, and every page rendered by a headless Chromium where one
+is installed."""
 from __future__ import annotations
 
 import base64
@@ -20,10 +22,12 @@ import pytest
 from triptych.cli import main
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.registry import MODELS
-from reports.code_sections import SECTIONS
+from reports.cited_tests import cited, href_of, page_of
+from reports.code_sections import SECTIONS, split_sections
 from reports.conventions import conventions, has_test
 from reports.generate import main_report
-from parity_tests.browser import Browser, find_chromium
+from reports.idioms import IDIOMS
+from parity_tests.browser import Browser, PageView, find_chromium, link_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK_MODELS = ["xor", "linreg"]
@@ -84,7 +88,9 @@ def report(tmp_path_factory):
     return out, code, stdout
 
 
-PAGES = ["index.html", *(f"model-{m}.html" for m in QUICK_MODELS), *(f"study-{s}.html" for s in QUICK_STUDIES)]
+TEST_PAGES = [page_of(path) for path in cited([c.test for c in conventions()[1] if c.test])]
+PAGES = ["index.html", *(f"model-{m}.html" for m in QUICK_MODELS), "idioms.html",
+         *(f"study-{s}.html" for s in QUICK_STUDIES), *TEST_PAGES]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +100,8 @@ def page(report):
 
 @pytest.fixture(scope="module")
 def pages(report):
-    """Every HTML page of the report by file name."""
-    return {p.name: Page(p.read_text(encoding="utf-8")) for p in report[0].glob("*.html")}
+    """Every HTML page of the report by its path in the report's folder."""
+    return {p.relative_to(report[0]).as_posix(): Page(p.read_text(encoding="utf-8")) for p in report[0].rglob("*.html")}
 
 
 @pytest.fixture(scope="module")
@@ -204,20 +210,21 @@ def test_html_is_self_contained(report, pages):
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
+    folder = out.resolve()
     for name, page in pages.items():
         for tag, _, value in page.urls:
             if tag == "img":
                 continue
             assert not re.match(r"\w+:", value), value  # no http(s):, file: or other scheme
             target, _, anchor = value.partition("#")
-            if target in pages:  # another page of the report, and an anchor on it
-                assert not anchor or anchor in pages[target].ids, value
-            elif not target:
+            if not target:
                 assert anchor in page.ids, (name, value)
-            else:  # otherwise relative links only to the repository's tests
-                path = (out / value).resolve()
-                assert path.parent == ROOT / "parity_tests" and path.name.startswith("test_"), value
-                assert path.is_file(), value
+                continue
+            path = ((out / name).parent / target).resolve()  # relative to the page's own folder
+            assert path.is_relative_to(folder), (name, value)  # never out of the report's folder
+            key = path.relative_to(folder).as_posix()
+            assert key in pages, (name, value)  # another page of the report, and an anchor on it
+            assert not anchor or anchor in pages[key].ids, (name, value)
         html = (out / name).read_text(encoding="utf-8")
         assert "<script" not in html and "<link" not in html and "@import" not in html
 
@@ -271,12 +278,16 @@ def test_model_pages_align_the_code_by_section(report, pages):
         assert "to_canonical" in Page(conversion).all_text and "canonical_variables" in Page(conversion).all_text
 
 
-def test_conventions_link_tests_that_exist(page):
+def test_conventions_link_tests_that_exist_in_the_reports_copy_of_their_file(page, pages):
     tests = [(href, text) for href, text in page.links if "::" in text]
-    assert len(tests) == len(conventions()[1])  # every row of the README's table
+    assert len(tests) == len(conventions()[1])  # every row of docs/conventions.md's table
     for href, node_id in tests:
-        assert node_id.partition("::")[0].endswith(Path(href).name)
         assert has_test(node_id), node_id
+        assert href == href_of(node_id)
+        copy, _, function = href.partition("#")
+        assert function in pages[copy].ids  # the copy has the test under its name
+        source = (ROOT / node_id.partition("::")[0]).read_text(encoding="utf-8")
+        assert "".join(source.split()) in "".join(pages[copy].all_text.split())  # the whole file, in order
     assert any("test_adam_epsilon_defaults_and_placement_differ" in node for _, node in tests)
 
 
@@ -294,6 +305,38 @@ def test_code_side_by_side_is_read_from_the_source_files(pages):
         for file in files:
             line = distinctive_line(file, [f for f in files if f != file])
             assert len(line) > 20 and line in text, (file, line)
+
+
+def test_each_file_shows_the_shared_code_it_stands_on_with_its_source(report):
+    """Folded under each column: the project definitions the file uses, each with its source as it is in the
+    file that defines it (the first line checked against that file)."""
+    for model in QUICK_MODELS:
+        html = (report[0] / f"model-{model}.html").read_text(encoding="utf-8")
+        cells = [part.split("<h3", 1)[0] for part in html.split('<div class="cell stands">')[1:]]
+        assert len(cells) == len(FRAMEWORKS), model
+        for cell in cells:
+            shown = re.findall(r"<summary><code>([^<]+)</code> · (\w+) · <code>([^<:]+):(\d+)</code></summary>", cell)
+            assert shown, (model, cell[:300])
+            text = Page(cell).all_text
+            for name, kind, path, line in shown:
+                first = (ROOT / path).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
+                assert first in text, (model, name, path, line)
+                if kind != "value":
+                    assert first.startswith(("def ", "class ", "@")), (name, first)
+
+
+def test_the_idioms_page_sets_each_models_sections_side_by_side(report, pages):
+    idioms = pages["idioms.html"]
+    html = (report[0] / "idioms.html").read_text(encoding="utf-8")
+    assert [idiom for idiom, _, _ in IDIOMS] == ["training", "optimizer", "loss"]
+    for idiom, title, _ in IDIOMS:
+        assert idiom in idioms.ids and title in idioms.all_text
+        part = Page(html.split(f'<section id="{idiom}">', 1)[1].split("</section>", 1)[0]).all_text
+        for model in QUICK_MODELS:
+            for directory in SOURCE_DIRS:  # the section as the file has it, drawn from the file
+                section = split_sections((ROOT / directory / f"{model}.py").read_text(encoding="utf-8")).parts[idiom]
+                lines = [line.strip() for line in section.splitlines() if line.strip()]
+                assert all(line in part for line in lines), (idiom, model, directory)
 
 
 def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeypatch, capsys):
@@ -376,8 +419,11 @@ def screenshots(tmp_path_factory):
     return folder
 
 
-def assert_renders_cleanly(view, width: int = 1280) -> None:
+def assert_renders_cleanly(view: PageView, folder: Path, width: int = 1280) -> None:
+    """No console or load error, no sideways scrolling (folded or unfolded), every image decoded, and every
+    link and source resolving inside ``folder``, the report's."""
     assert view.errors == [], view.errors
+    assert link_problems(view, folder) == [], link_problems(view, folder)
     assert view.viewport == width
     for state, widths in view.widths.items():  # the body never scrolls sideways, folded or unfolded
         assert widths["visible"] <= width and widths["page"] <= widths["visible"], (state, widths)
@@ -390,8 +436,10 @@ def test_every_page_renders_in_chromium_without_errors_or_sideways_scrolling(rep
     out = report[0]
     for name in PAGES:
         view = browser.open(out / name, width=1280)
-        (screenshots / f"{Path(name).stem}.png").write_bytes(view.screenshot)
-        assert_renders_cleanly(view)
+        (screenshots / name.replace("/", "-").replace(".html", ".png")).write_bytes(view.screenshot)
+        assert_renders_cleanly(view, out)
+        assert any(link["raw"] == "index.html" or link["raw"].endswith("/index.html") for link in view.links) \
+            or name == "index.html", name  # the check saw the page's links (its navigation at least)
         assert len(view.images) == (2 if name.startswith("model-") else 1 if name.startswith("study-") else 0), name
         assert view.screenshot.startswith(b"\x89PNG") and view.height > 900
     print(f"screenshots of the report's pages in {screenshots}")
@@ -407,4 +455,30 @@ def test_the_browser_check_catches_a_wide_page_a_broken_image_and_a_console_erro
     assert [i["complete"] and i["width"] > 0 for i in view.images] == [False]
     assert any("planted" in e for e in view.errors) and any("missing.png" in e for e in view.errors), view.errors
     with pytest.raises(AssertionError):
-        assert_renders_cleanly(view)
+        assert_renders_cleanly(view, tmp_path)
+
+
+def test_the_browser_check_catches_links_that_leave_the_folder_or_lead_nowhere(tmp_path, browser):
+    report = tmp_path / "report"
+    (report / "tests").mkdir(parents=True)
+    (tmp_path / "outside.html").write_text("<p>beside the report</p>", encoding="utf-8")
+    (report / "tests" / "other.html").write_text('<p id="here">a page</p>', encoding="utf-8")
+    good = ['<a href="tests/other.html">a page</a>', '<a href="tests/other.html#here">an anchor</a>',
+            '<a href="#top">this page</a>', '<img alt="inline" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">']
+    bad = {'<a href="../outside.html">': "leaves the report's folder", '<a href="missing.html">': "leads to no file",
+           '<a href="https://example.com/">': "leaves the report (https:)",
+           '<a href="tests/other.html#gone">': "no element has the id 'gone'",
+           '<a href="#nowhere">': "no element has the id 'nowhere'",
+           '<a href="../../etc/hostname">': "leaves the report's folder"}
+    page = report / "index.html"
+    page.write_text('<!DOCTYPE html><html><body id="top">' + "".join(good)
+                    + "".join(f"{tag}link</a>" for tag in bad) + "</body></html>", encoding="utf-8")
+    view = browser.open(page, width=1280)
+    problems = link_problems(view, report)
+    assert len(problems) == len(bad), problems
+    for (tag, why), problem in zip(bad.items(), problems):
+        assert problem.startswith(tag) and why in problem, (tag, problem)
+    with pytest.raises(AssertionError):
+        assert_renders_cleanly(view, report)
+    page.write_text('<!DOCTYPE html><html><body id="top">' + "".join(good) + "</body></html>", encoding="utf-8")
+    assert link_problems(browser.open(page, width=1280), report) == []

@@ -56,19 +56,26 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
+def calls_table(models: list[str], idiom: str) -> Table:
+    """One row per distinct set of calls: models whose three sections make the same calls share a row."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for model in models:
+        spec = get_spec(model)
+        paths = [source_path(spec, fw) for fw in FRAMEWORKS]
+        key = tuple(", ".join(section_calls(p, idiom)) or "—" if p else "file not found" for p in paths)
+        groups.setdefault(key, []).append(model)
+    rows = [[Cell(names[0], href=f"{model_page(names[0])}#code-{idiom}") if len(names) == 1 else Cell(", ".join(names)),
+             *(Cell(calls, status="fail" if calls == "file not found" else None) for calls in key)]
+            for key, names in groups.items()]
+    return Table(["models", *FRAMEWORKS], rows, f"The calls each file's {idiom} section makes, in the order they run "
+                 "(models that make the same calls share a row)", css="calls")
+
+
 def idioms_sections(models: list[str]) -> list[Section]:
     """One section per idiom over ``models`` (in the report's order)."""
     sections = []
     for idiom, title, what in IDIOMS:
-        rows = []
-        for model in models:
-            spec = get_spec(model)
-            paths = [source_path(spec, fw) for fw in FRAMEWORKS]
-            rows.append([Cell(model, href=f"{model_page(model)}#code-{idiom}"),
-                         *(Cell(", ".join(section_calls(p, idiom)) or "—") if p else Cell("file not found", status="fail")
-                           for p in paths)])
-        blocks = [Text(what), Table(["model", *FRAMEWORKS], rows, f"The calls in each file's {idiom} section",
-                                    css="calls")]
+        blocks = [Text(what), calls_table(models, idiom)]
         for i, model in enumerate(models):
             code = aligned_code(get_spec(model), (idiom,), whole=False, anchor=None)
             if i == 0:

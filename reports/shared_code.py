@@ -2,7 +2,9 @@
 packages and from ``triptych/`` (``from scratch.layers import Dense``; ``from torch_impl import training``
 then ``training.Run``), found in the syntax trees without importing anything, each with its source, and
 what each of those uses in turn, ``DEPTH`` levels down (the scratch ``Dense`` layer → its ``WeightMultiply``
-and ``BiasAdd`` operations), every definition shown once, where it is first reached.
+and ``BiasAdd`` operations), every definition shown once, where it is first reached.  The core's own code
+(``triptych/``: loaders, the sampler) is shown where a file uses it but not opened further: what a loader
+calls to read its files is not part of the lesson.
 
     stands_on(Path("keras_impl/xor.py"))   # [Definition("training.shared_batches", "keras_impl/training.py", …), …]
 
@@ -18,7 +20,8 @@ from pathlib import Path
 from triptych.registry import FRAMEWORK_PACKAGES
 from reports.conventions import ROOT
 
-PROJECT = ("triptych", *FRAMEWORK_PACKAGES.values())  # the packages whose code a model file may stand on
+CORE = "triptych"
+PROJECT = (CORE, *FRAMEWORK_PACKAGES.values())  # the packages whose code a model file may stand on
 DEPTH = 2  # levels of definitions below the file: what it uses, and what those use
 FOLLOW = 4  # re-export hops followed before giving up
 
@@ -158,5 +161,6 @@ def _expand(node: ast.AST, scope: _Scope, root: Path, depth: int, seen: set) -> 
         seen.add(definition.key)
         level.append((definition, body))
     for definition, body in level:  # breadth first: what the file names directly is shown at the top
-        definition.uses = _expand(body, _scope(root / definition.path, root, own=True), root, depth - 1, seen)
+        if definition.path.split("/")[0] != CORE:
+            definition.uses = _expand(body, _scope(root / definition.path, root, own=True), root, depth - 1, seen)
     return [definition for definition, _ in level]
