@@ -339,6 +339,25 @@ def test_the_idioms_page_sets_each_models_sections_side_by_side(report, pages):
                 assert all(line in part for line in lines), (idiom, model, directory)
 
 
+MANUAL = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_the_readme_is_a_front_door_and_the_manual_links_stay_inside_the_repository():
+    """README.md at most 150 lines, linking every page of docs/; every relative link of the manual resolves to
+    a file of the repository (the conventions table the report reads among them), and none leaves it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    assert {f"docs/{p.name}" for p in MANUAL[1:]} <= set(re.findall(r"\]\((docs/[^)#]+)", readme))
+    for page in MANUAL:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"\w+:", target):  # an address on the web is a citation, not a file
+                continue
+            path = (page.parent / target.partition("#")[0]).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), (page.name, target)
+        assert "../" not in re.sub(r"\]\([^)]*\)", "", text), page.name  # no path out of the checkout
+
+
 def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeypatch, capsys):
     torch_fw = get_framework("torch")
     real_train = torch_fw.train

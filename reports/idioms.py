@@ -34,17 +34,16 @@ IDIOMS = (
 
 def section_calls(path: Path, section: str) -> list[str]:
     """The calls written in one section of ``path``, each once, in the order they run (an inner call before
-    the call it feeds): dotted names as written (``opt.step()``), leaving out the file's own functions and
-    Python's builtins."""
+    the call it feeds): dotted names as written (``opt.step()``), Python's builtins left out."""
     text = path.read_text(encoding="utf-8")
     span = split_sections(text).spans.get(section)
     if span is None:
         return []
     tree = ast.parse(text)
-    own = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))} | set(dir(builtins))
+    plain = set(dir(builtins))
     calls = sorted((n.end_lineno, n.end_col_offset, _dotted(n.func)) for n in ast.walk(tree)
                    if isinstance(n, ast.Call) and span[0] <= n.lineno <= span[1])
-    return list(dict.fromkeys(f"{name}()" for _, _, name in calls if name and name not in own))
+    return list(dict.fromkeys(f"{name}()" for _, _, name in calls if name and name not in plain))
 
 
 def _dotted(node: ast.expr) -> str | None:
