@@ -52,7 +52,7 @@ def test_parity_json_and_exit_codes(capsys, monkeypatch):
     assert {r["rung"] for r in rows} == {1, 2, 3, 4, 5, 6} and all(r["passed"] for r in rows)
 
     from torch_impl import linreg as torch_linreg  # a wrong torch loss must turn the exit code non-zero
-    monkeypatch.setattr(torch_linreg, "loss_fn", lambda: torch_linreg.nn.L1Loss())
+    monkeypatch.setattr(torch_linreg, "loss", lambda: torch_linreg.nn.L1Loss())
     assert main(["parity", "linreg", "--frameworks", "scratch", "torch"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
