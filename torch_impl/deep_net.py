@@ -14,7 +14,8 @@ from torch import nn
 from torch_impl import training
 from torch_impl.init import init_linear
 
-__all__ = ["breast_cancer_data", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["breast_cancer_data", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 # ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1} as triptych.data.breast_cancer_data
 #      returns them (examples as rows, as torch wants) → tensors on the device, then each epoch's shared seeded
@@ -43,19 +44,20 @@ def loss() -> nn.Module:
     return nn.BCELoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.0075: full-batch gradient descent; another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.0075 (plan.lr): with one full batch
+#      per epoch, plain gradient descent
 def optimizer(model: nn.Sequential, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches (one full batch per epoch by default); training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches (one full batch per epoch
+#      by default)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: nn.Sequential, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

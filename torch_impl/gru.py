@@ -11,6 +11,9 @@ from torch import nn
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 
+__all__ = ["load_mnist", "RowGRU", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
+
 # ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them → tensors
 #      on the device, each image read as 28 steps of 28 pixels, then each epoch's shared seeded minibatches
 from triptych.mnist import load_mnist
@@ -18,8 +21,6 @@ from triptych.mnist import load_mnist
 
 def batches(X, y, plan) -> training.Batches:
     return training.Batches(*training.as_tensors(X, y), plan)
-
-__all__ = ["load_mnist", "RowGRU", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
 
 
 # ---- model
@@ -51,20 +52,19 @@ def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: the recipe, torch.optim.Adam over all parameters, both biases included, lr 1e-3 (the parity ladder's tiny
-#      epsilon comes in plan.options); another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.Adam with lr 1e-3 over all parameters, both biases
+#      included (the parity ladder's tiny epsilon comes in plan.options)
 def optimizer(model: RowGRU, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "adam":
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.Adam(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128; training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: RowGRU, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

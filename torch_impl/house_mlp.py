@@ -5,7 +5,8 @@ training → conversion.
 """
 from __future__ import annotations
 
-__all__ = ["boston_data", "HouseMLP", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["boston_data", "HouseMLP", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -56,19 +57,19 @@ def loss() -> nn.Module:
     return nn.MSELoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.01; another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.01 (plan.lr)
 def optimizer(model: HouseMLP, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 32; the recipe evaluates every 10 epochs and keeps the best weights (training.Run); training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 32 (the recipe
+#      evaluates every 10 epochs and keeps the best weights)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: HouseMLP, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

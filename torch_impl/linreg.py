@@ -5,7 +5,8 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["linreg_data", "LinearRegression", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["linreg_data", "LinearRegression", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -50,26 +51,25 @@ def loss() -> nn.Module:
     return nn.MSELoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.03, over param_groups(model): d2l's weight decay is the
-#      optimizer's weight_decay λ on the weight's group only: g ← g + λw, the gradient of λ/2·‖w‖²; the bias's
-#      group has none (a plan's own weight_decay adds to both); another optimizer the caller names comes from
-#      the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.03 (plan.lr), over param_groups(model): d2l's weight
+#      decay is the optimizer's weight_decay λ on the weight's group only: g ← g + λw, the gradient of
+#      λ/2·‖w‖²; the bias's group has none (a plan's own weight_decay adds to both)
 def param_groups(model: LinearRegression) -> list[dict]:
     return [{"params": [model.linear.weight], "weight_decay": model.weight_decay}, {"params": [model.linear.bias]}]
 
 
 def optimizer(model: LinearRegression, plan) -> torch.optim.Optimizer:
     groups = training.with_plan_decay(param_groups(model), plan)
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(groups, plan)
     return torch.optim.SGD(groups, lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 10; training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 10
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: LinearRegression, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

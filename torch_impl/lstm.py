@@ -6,7 +6,8 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "RowLSTM", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "RowLSTM", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -54,20 +55,20 @@ def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: the recipe, torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (the parity ladder's tiny
-#      epsilon comes in plan.options); another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.Adam with lr 1e-3 over the trainable parameters
+#      (b_hh excluded; the parity ladder's tiny epsilon comes in plan.options)
 def optimizer(model: RowLSTM, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "adam":
-        return training.make_optimizer([p for p in model.parameters() if p.requires_grad], plan)
-    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=plan.lr, **training.optimizer_options(plan))
+    trainable = [p for p in model.parameters() if p.requires_grad]  # b_hh is frozen
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(trainable, plan)
+    return torch.optim.Adam(trainable, lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128; training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: RowLSTM, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

@@ -14,7 +14,8 @@ from torch_impl import training
 from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 from torch_impl.init import init_linear
 
-__all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "batches", "build", "loss", "optimizer", "train",
+           "to_canonical", "from_canonical"]
 
 # ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
 #      embedded sample, or full MNIST) → tensors on the device, then each epoch's shared seeded minibatches
@@ -24,10 +25,11 @@ from triptych.mnist import load_mnist
 def batches(X, y, plan) -> training.Batches:
     return training.Batches(*training.as_tensors(X, y), plan)
 
+
+# ---- model
 _ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
 
 
-# ---- model
 class MnistMLP(nn.Module):
     """x (N, 28, 28) → flatten (N, 784) → [Linear → ReLU] × len(hidden) → Linear → raw outputs (N, 10)."""
 
@@ -66,19 +68,19 @@ def loss() -> nn.Module:
     return OneHotMSELoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.1, momentum 0.9 (the recipe's, in plan.options); another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 and momentum 0.9 (plan.lr and
+#      the recipe's plan.options)
 def optimizer(model: MnistMLP, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 512; training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 512
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: MnistMLP, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

@@ -40,19 +40,18 @@ def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.1; another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 (plan.lr)
 def optimizer(model: nn.Sequential, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 256; training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 256
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: nn.Sequential, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):

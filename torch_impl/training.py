@@ -198,7 +198,8 @@ class Run:
 
     def _evaluate(self) -> float:
         """Eval-mode loss (plus the L2 terms) on X_val/y_val, else on the training tensors."""
-        X, y = as_tensors(self.plan.X_val, self.plan.y_val) if self.plan.X_val is not None else (self.data.X, self.data.y)
+        plan = self.plan
+        X, y = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (self.data.X, self.data.y)
         self.model.eval()
         with torch.no_grad():
             return self.criterion(self.model(X), y).item() + l2_penalty(self.groups)

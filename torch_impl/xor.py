@@ -4,7 +4,8 @@ Sections, as in scratch/xor.py and keras_impl/xor.py: data → model → loss �
 """
 from __future__ import annotations
 
-__all__ = ["xor_data", "XORNet", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+__all__ = ["xor_data", "XORNet", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -50,19 +51,19 @@ def loss() -> nn.Module:
     return nn.BCELoss()
 
 
-# ---- optimizer: the recipe, torch.optim.SGD, lr 0.1; another optimizer the caller names
-#      comes from the shared factory
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 (plan.lr)
 def optimizer(model: XORNet, plan) -> torch.optim.Optimizer:
-    if plan.optimizer != "sgd":
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
         return training.make_optimizer(model.parameters(), plan)
     return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
 
 
-# ---- training: zero_grad → forward → loss → backward → step over the shared batches (batch size 1 by default); training.Run keeps the books
-#      (each step's loss, NaN check, LR schedule, evaluation, keep-best, progress, DDP replicas)
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches (of one point by
+#      default)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: XORNet, X, y, plan) -> dict:
     data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
-    run = training.Run(model, data, criterion, opt, plan)  # the books
+    run = training.Run(model, data, criterion, opt, plan)
     for epoch in run.epochs():
         run.model.train()
         for X_b, y_b in data.epoch(epoch):
