@@ -167,6 +167,7 @@ class Run:
         self.data, self.criterion, self.plan, self.groups = data, criterion, plan, optimizer.param_groups
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: plan.lr_at(epoch) / plan.lr)
         self.history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": len(data)}
+        self._eval_data = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (data.X, data.y)
         self._losses: list[torch.Tensor] = []
         self._best_loss, self._best_state = np.inf, None
 
@@ -198,8 +199,7 @@ class Run:
 
     def _evaluate(self) -> float:
         """Eval-mode loss (plus the L2 terms) on X_val/y_val, else on the training tensors."""
-        plan = self.plan
-        X, y = as_tensors(plan.X_val, plan.y_val) if plan.X_val is not None else (self.data.X, self.data.y)
+        X, y = self._eval_data
         self.model.eval()
         with torch.no_grad():
             return self.criterion(self.model(X), y).item() + l2_penalty(self.groups)
