@@ -266,6 +266,8 @@ def get_framework(name: str) -> Framework:
         raise ValueError(f"unknown framework {name!r}; expected one of {', '.join(FRAMEWORKS)}")
     if name not in _CACHE:
         try:
+            if name == "keras":  # TEMPORARY (branch l20-keras), until get_framework calls <pkg>.setup.configure()
+                importlib.import_module("keras_impl.setup").configure()  # for every package (the core's change)
             module = importlib.import_module(_BACKENDS[name])
         except ImportError as exc:
             raise FrameworkUnavailable(
