@@ -14,6 +14,7 @@ from triptych.experiments import epochs_for, load_experiment, metrics
 from triptych.frameworks import FRAMEWORKS, get_framework
 from triptych.parity import RungResult, run_ladder
 from triptych.registry import StudyResult, get_spec, get_study, resolve
+from triptych.tolerances import ALL_RUNGS
 
 TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and float32
 QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (those that take --data)
@@ -24,7 +25,6 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
-ALL_RUNGS = (1, 2, 3, 4, 5, 6)
 OTHER_KERAS_BACKENDS = ("jax", "torch")  # full reports: Keras on these too, as keras[jax] and keras[torch]
 
 
