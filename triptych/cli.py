@@ -1,4 +1,5 @@
-"""The ``triptych`` command line: train, summary, parity, convert, bench, report.
+"""The ``triptych`` command line: train, summary, parity, convert, bench, study, and the commands other
+packages add through the ``triptych.commands`` entry points (the report's ``report``: triptych.commands).
 
 Bad input (unknown model or framework, a bad option, wrong shapes, unreadable files, a destination
 that cannot be written, a missing framework) and a training run whose loss turns NaN/inf print one
@@ -15,9 +16,11 @@ import sys
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
+from triptych.commands import installed_commands
 from triptych.files import atomic_paths
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
+from triptych.settings import KERNEL_SETS, SCRATCH_KERNELS, VERBOSE, set_kernel_set, set_verbose
 
 
 def _frameworks(choice: str) -> list[str]:
@@ -237,7 +240,7 @@ def cmd_convert(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- bench, report
+# ---------------------------------------------------------------- bench
 
 
 def cmd_bench(args) -> int:
@@ -252,13 +255,6 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from reports.generate import main_report
-
-    return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
-                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True)
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -269,11 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a Python file or package that registers your own models or studies "
                              "(triptych.register_model); may be repeated")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", help="let the frameworks print their start-up lines "
+                        f"(sets {VERBOSE}=1 before any is loaded)")
+    kernels = argparse.ArgumentParser(add_help=False)
+    kernels.add_argument("--scratch-kernels", choices=KERNEL_SETS, help="scratch's operations: fast (tuned "
+                         "kernels, the default) or reference (the plain equations); sets " + SCRATCH_KERNELS)
     models = list(MODELS)
     model_arg = dict(choices=models, metavar="MODEL", help=f"one of: {', '.join(models)}")
     fw_arg = dict(choices=(*FRAMEWORKS, "all"), default="all", help="scratch | torch | keras | all (default)")
 
-    p = sub.add_parser("train", help="train a model in one or all frameworks and print its test metrics")
+    p = sub.add_parser("train", parents=[common, kernels],
+                       help="train a model in one or all frameworks and print its test metrics")
     p.add_argument("model", **model_arg)
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--epochs", type=int)
@@ -295,13 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the backend Keras runs on in this process (default: KERAS_BACKEND, else tensorflow)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("summary", help="layers, output shapes and parameter counts in each framework")
+    p = sub.add_parser("summary", parents=[common],
+                       help="layers, output shapes and parameter counts in each framework")
     p.add_argument("model", **model_arg)
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--set", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("parity", help="run the parity ladder and print max differences per rung and pair")
+    p = sub.add_parser("parity", parents=[common, kernels],
+                       help="run the parity ladder and print max differences per rung and pair")
     p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(models)} (default: all)")
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
@@ -311,15 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "process of its own; Keras is then keras, keras[jax], keras[torch] in the table")
     p.set_defaults(func=cmd_parity)
 
-    p = sub.add_parser("convert", help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
+    p = sub.add_parser("convert", parents=[common],
+                       help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
     p.add_argument("src")
     p.add_argument("dst")
     p.add_argument("--model", choices=models, help="the model the checkpoint holds (read from .npz when saved there)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="spec overrides the checkpoint was built with")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("bench", help="ms per training step per framework through the API and in a plain baseline, "
-                                      "ratios, GFLOP/s and peak step memory")
+    p = sub.add_parser("bench", parents=[common, kernels],
+                       help="ms per training step per framework through the API and in a plain baseline, "
+                            "ratios, GFLOP/s and peak step memory")
     p.add_argument("models", nargs="*", metavar="MODEL",
                    help=f"any of: {', '.join(models)} (default: {', '.join(default_bench_models())})")
     p.add_argument("--framework", **fw_arg)
@@ -330,19 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the rows as JSON (progress goes to stderr)")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("report", help="write the comparison report (HTML, Markdown, CSV/JSON, plots)")
-    p.add_argument("--out", default="triptych-report")
-    p.add_argument("--quick", action="store_true", help="few steps on small data (about a minute)")
-    p.add_argument("--models", nargs="+", choices=models)
-    p.add_argument("--studies", nargs="*", choices=list(STUDIES), help="studies to run (default: all)")
-    p.add_argument("--data", default="sample", help="MNIST: sample (default) | full | DIR")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("study", help="run a study (an experiment comparing runs) and print its table")
+    p = sub.add_parser("study", parents=[common],
+                       help="run a study (an experiment comparing runs) and print its table")
     p.add_argument("name", choices=list(STUDIES), metavar="STUDY", help=f"one of: {', '.join(STUDIES)}")
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--quick", action="store_true", help="fewer epochs (a smoke run)")
     p.set_defaults(func=cmd_study)
+    for command in installed_commands():  # the report's, and any other package's (triptych.commands)
+        p = sub.add_parser(command.name, help=command.help, parents=[common, kernels] if command.scratch_kernels
+                           else [common])
+        command.add_arguments(p)
+        p.set_defaults(func=command.run)
     return parser
 
 
@@ -364,6 +369,10 @@ def main(argv=None) -> int:
             print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
         args = build_parser().parse_args(argv)
+        if args.verbose:  # before any framework is loaded
+            set_verbose()
+        if getattr(args, "scratch_kernels", None):
+            set_kernel_set(args.scratch_kernels)
         if args.command == "train" and args.keras_backend:
             use_keras_backend(args.keras_backend)
         return args.func(args)
