@@ -29,10 +29,12 @@ import time
 
 import numpy as np
 
-from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, TrainPlan, get_framework
+from triptych.frameworks import (FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, TrainPlan, get_framework,
+                                 train_plan)
 from triptych.options import TRAINING_RULES
 from triptych.parity import parity_problem
-from triptych.registry import FRAMEWORK_PACKAGES, MODELS, get_spec, resolve
+from triptych.packages import PACKAGES
+from triptych.registry import MODELS, get_spec, resolve
 from triptych.validate import check_dtype
 
 
@@ -145,14 +147,14 @@ def time_training_step(fw, net, X, y, batch: int, steps: int, repeats: int = 3, 
 
 
 def _baseline(framework: str):
-    return importlib.import_module(f"{FRAMEWORK_PACKAGES[framework]}.baseline")
+    return importlib.import_module(f"{PACKAGES[framework]}.baseline")
 
 
 def time_baseline_step(net, X, y, batch: int, steps: int, repeats: int = 3) -> tuple[float, float]:
     """(wall, CPU) seconds per step of the framework's plain loop (``<package>/baseline.py``) on the same batches,
     timed as :func:`time_training_step` times the API."""
     clock = EpochClock(steps)
-    plan = _bench_plan(net.model, 1 + repeats, batch)
+    plan = _bench_plan(net, 1 + repeats, batch)
     _baseline(net.framework).train_epochs(net, X[:steps * batch], y[:steps * batch], plan, clock.tick)
     return clock.per_step
 
@@ -161,7 +163,7 @@ def step_peak_mb(net, X, y, batch: int, steps: int) -> float | None:
     """:class:`PeakMemory` of the second epoch of ``steps`` plain steps (the first warms up)."""
     baseline = _baseline(net.framework)
     memory, ends = PeakMemory(getattr(baseline, "memory_pool", lambda: None)()), []
-    baseline.train_epochs(net, X[:steps * batch], y[:steps * batch], _bench_plan(net.model, 2, batch),
+    baseline.train_epochs(net, X[:steps * batch], y[:steps * batch], _bench_plan(net, 2, batch),
                           lambda: ends.append(memory.stop() if ends else memory.start()))
     return ends[-1]
 
@@ -172,9 +174,9 @@ def time_inference(fw, net, X, repeats: int = 5) -> float:
     return min(_timed(lambda: fw.predict(net, X)) for _ in range(repeats))
 
 
-def _bench_plan(model: str, epochs: int, batch: int) -> TrainPlan:
-    training = get_spec(model).training
-    return TrainPlan(epochs, batch, float(training["lr"]), training["optimizer"], optimizer_options(model), 0)
+def _bench_plan(net, epochs: int, batch: int) -> TrainPlan:
+    """The spec's recipe (optimizer, its options, lr) at the bench's epochs and batch, seed 0, no evaluation."""
+    return train_plan(net, epochs=epochs, batch_size=batch, seed=0, keep_best=False)
 
 
 def load_average() -> float | None:
