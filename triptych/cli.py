@@ -62,72 +62,51 @@ def _save_paths(pattern: str | None, frameworks: list[str]) -> dict[str, str]:
     return {name: check_checkpoint_path(path, name, "--save") for name, path in paths.items()}
 
 
-def _progress_printer(name: str, epochs: int):
-    every = max(1, epochs // 10)
-
-    def show(record: dict) -> None:
-        if record["epoch"] % every == 0 or record["epoch"] in (1, epochs):
-            extra = f"  eval loss {record['eval_loss']:.4f}" if "eval_loss" in record else ""
-            print(f"  [{name}] epoch {record['epoch']:>4}/{epochs}  loss {record['loss']:.4f}{extra}", flush=True)
-    return show
-
-
 # ---------------------------------------------------------------- train
 
 
 def cmd_train(args) -> int:
-    from triptych.experiments import epochs_for, load_experiment, metrics
+    from triptych.experiments import epochs_for, load_experiment
+    from triptych.runs import epoch_printer, train_and_evaluate
 
     spec = get_spec(args.model)
     frameworks = _frameworks(args.framework)
     saves = _save_paths(args.save, frameworks)
     exp = load_experiment(args.model, args.data, seed=0)
-    overrides = {**exp.overrides, **_parse_overrides(args.set)}
-    defaults = spec.training
+    config = {**exp.overrides, **_parse_overrides(args.set)}
     epochs = args.epochs if args.epochs is not None else epochs_for(args.model, args.data)
     print(f"{args.model}: {spec.description}")
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
-    start_weights, trained = None, {}
     if args.replicas > 1 and "scratch" in frameworks and len(frameworks) > 1:
         frameworks.remove("scratch")
         saves.pop("scratch", None)
         print("[scratch] no data-parallel training (one NumPy process); skipped")
+    options = dict(epochs=epochs, lr=args.lr, optimizer=args.optimizer)  # None: the recipe's
+    if args.batch_size is not None:
+        options["batch_size"] = None if args.batch_size == 0 else args.batch_size
+    start, trained = None, {}  # the first framework's initial weights, loaded by every other
     for name in frameworks:
-        fw = get_framework(name)
-        net = fw.build(args.model, seed=args.seed if args.seed is not None else defaults["seed"], dtype=args.dtype,
-                       **overrides)
-        if start_weights is None:
-            start_weights = fw.get_weights(net)
-        else:  # identical initial weights in every framework
-            fw.set_weights(net, start_weights)
-        kwargs = dict(epochs=epochs, lr=args.lr, seed=args.seed, optimizer=args.optimizer,
-                      progress=_progress_printer(fw.label, epochs))
-        if args.batch_size is not None:
-            kwargs["batch_size"] = None if args.batch_size == 0 else args.batch_size
-        if defaults.get("eval_every"):
-            kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
-        kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "batch_size"}
+        label = get_framework(name).label
         if args.replicas > 1:
-            from triptych.distributed import SCHEMES, train_net_replicated
+            from triptych.distributed import SCHEMES
 
-            if fw.label in SCHEMES:
-                print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
-            history = train_net_replicated(fw, net, exp.X_train, exp.y_train, args.replicas, **kwargs)
-        else:
-            history = fw.train(net, exp.X_train, exp.y_train, **kwargs)
-        outputs = fw.predict(net, exp.X_test)
-        result = metrics(args.model, outputs, exp.y_test)
-        steps = len(history["loss"])
-        shown = "  ".join(f"{k} {v:.4f}" for k, v in result.items())
-        print(f"[{fw.label}] {steps} steps in {history['seconds']:.1f} s "
-              f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
+            if label in SCHEMES:
+                print(f"[{label}] data-parallel on {args.replicas} replicas: {SCHEMES[label]}", flush=True)
+        run = train_and_evaluate(name, exp, start, seed=spec.training["seed"] if args.seed is None else args.seed,
+                                 dtype=args.dtype, config=config, replicas=args.replicas,
+                                 progress=epoch_printer(epochs, lambda line: print(f"  [{label}] {line}", flush=True)),
+                                 **options)
+        start = run.initial_weights if start is None else start
+        steps, seconds = len(run.history["loss"]), run.history["seconds"]
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in run.metrics.items())
+        print(f"[{label}] {steps} steps in {seconds:.1f} s ({1000 * seconds / steps:.2f} ms/step) — test {shown}")
         if spec.describe:
-            print(f"[{fw.label}] {spec.describe(fw.get_weights(net), outputs)}")
-        trained[name] = (fw, net)
+            print(f"[{label}] {spec.describe(run.fw.get_weights(run.net), run.outputs)}")
+        trained[name] = run
     with atomic_paths(saves.values()) as temps:  # every framework's file, or none
         for (name, path), temp in zip(saves.items(), temps):
-            trained[name][0].save(trained[name][1], temp)
+            trained[name].fw.save(trained[name].net, temp)
     for name, path in saves.items():
         print(f"[{name}] saved {path}")
     return 0
@@ -248,8 +227,9 @@ def cmd_bench(args) -> int:
 
     for model in args.models:
         get_spec(model)
+    kernels = (args.scratch_kernels,) if args.scratch_kernels else KERNEL_SETS  # scratch with both, unless one is named
     rows = run_bench(args.models or default_models(), frameworks=_frameworks(args.framework), steps=args.steps,
-                     dtype=args.dtype, rounds=args.rounds, threads=args.threads,
+                     dtype=args.dtype, rounds=args.rounds, threads=args.threads, scratch_kernels=kernels,
                      progress=lambda line: print(line, file=sys.stderr if args.json else sys.stdout, flush=True))
     print(json.dumps(rows, indent=1) if args.json else format_bench(rows))
     return 0
