@@ -8,7 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from triptych.backends import keras_label, run_ladders
+from triptych.backends import KERAS_BACKENDS, keras_label, run_ladders
 from triptych.bench import run_bench, time_inference
 from triptych.experiments import epochs_for, load_experiment
 from triptych.frameworks import FRAMEWORKS
@@ -27,7 +27,8 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
-OTHER_KERAS_BACKENDS = ("jax", "torch")  # full reports: Keras on these too, as keras[jax] and keras[torch]
+OTHER_KERAS_BACKENDS = KERAS_BACKENDS[1:]  # full reports: Keras on jax and torch too (keras[jax], keras[torch]), beside
+# the first, TensorFlow, which the report's own process runs
 
 
 @dataclass

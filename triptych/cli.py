@@ -21,6 +21,7 @@ from triptych.files import atomic_paths
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
 from triptych.settings import KERNEL_SETS, SCRATCH_KERNELS, VERBOSE, set_kernel_set, set_verbose
+from triptych.validate import DTYPES
 
 
 def _frameworks(choice: str) -> list[str]:
@@ -163,7 +164,7 @@ def cmd_summary(args) -> int:
 def cmd_parity(args) -> int:
     from triptych.parity import format_table, run_ladder
 
-    dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
+    dtypes = sorted(DTYPES, reverse=True) if args.dtype == "both" else [args.dtype]  # float64 first
     for model in args.models:
         get_spec(model)
     if args.keras_backend:
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="0 means full batch")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZER_OPTIONS))
     p.add_argument("--seed", type=int)
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
     p.add_argument("--data", help="; ".join(f"{m}: {MODELS[m].data.data_help}" for m in models
                                                 if MODELS[m].data.takes_data))
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec option, e.g. hidden=13")
@@ -288,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parity", parents=[common, kernels],
                        help="run the parity ladder and print max differences per rung and pair")
     p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(models)} (default: all)")
-    p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
+    p.add_argument("--dtype", choices=(*DTYPES, "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND",
@@ -312,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--steps", type=int, default=30, help="training steps per timed epoch")
     p.add_argument("--rounds", type=int, default=3, help="alternating API and plain runs; the best of each is kept")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
     p.add_argument("--threads", type=int, help="threads for every framework (default: each library's own)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON (progress goes to stderr)")
     p.set_defaults(func=cmd_bench)

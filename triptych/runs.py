@@ -2,7 +2,7 @@
 orchestration of build → shared weights → train → evaluate that ``triptych train``, the house study
 and the report use, and the one progress printer of their epoch lines.
 
-    exp = load_experiment("house_mlp")
+    exp = load_experiment(model)
     start = initial_weights("scratch", exp, seed=0, dtype="float32")     # canonical weights
     run = train_and_evaluate("torch", exp, start, seed=0, dtype="float32", epochs=3,
                              progress=epoch_printer(3, print))
