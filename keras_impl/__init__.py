@@ -1,3 +1,2 @@
-"""Idiomatic Keras 3, one file per model; importing the package configures the backend first
-(``keras_impl.backend``: KERAS_BACKEND, float64 on JAX and torch)."""
-from keras_impl import backend  # noqa: F401  (before any model file imports keras)
+"""Idiomatic Keras 3, one file per model.  Importing the package, or any module of it, changes nothing
+global: ``keras_impl.setup.configure()`` does the set-up (KERAS_BACKEND, quiet start-up, float64)."""

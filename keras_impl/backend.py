@@ -1,60 +1,22 @@
-"""Keras 3 on TensorFlow, JAX or torch: which backend, float64 on every backend, gradients per backend.
+"""Keras 3 on TensorFlow, JAX or torch: which backend this process runs, seeds, gradients per backend.
 
-Keras reads ``KERAS_BACKEND`` once, when it is first imported (default here: tensorflow), so one
-process runs one backend; TensorFlow is imported only when it is the backend.  Importing
-``keras_impl`` runs this module first, so every model file sees the same configured Keras.
-
-float64 needs two things off TensorFlow:
-- JAX computes in float32 unless x64 is enabled (a JAX default, whatever the Keras version);
-- Keras 3.15 maps float64 to float32 in ``keras.backend.result_type`` on every backend but
-  TensorFlow (keras-team/keras#23704, open), so a float64 ``Dense`` on torch returns float32 and
-  a float64 model silently mixes the two.  :func:`_patch_float64_result_type` keeps float64 as
-  float64, only on the Keras releases listed in ``FLOAT64_BUG_RELEASES``; the test
-  ``parity_tests/test_keras_backends.py::test_keras_float64_bug_is_still_upstream`` fails once the
-  installed Keras disagrees with that list: fixed upstream (remove the patch) or a new release
-  still affected (add it).
+Keras reads ``KERAS_BACKEND`` once, when it is first imported; ``keras_impl.setup.configure()`` sets it
+up (and float64 on JAX and torch) before anything here runs.
 """
 from __future__ import annotations
 
-import os
 import random
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from triptych.backends import KERAS_BACKENDS, keras_label  # noqa: E402
+from triptych.backends import KERAS_BACKENDS, keras_label
 
 BACKEND = keras.backend.backend()
 if BACKEND not in KERAS_BACKENDS:
     raise ImportError(f"keras_impl runs on the Keras backends {', '.join(KERAS_BACKENDS)}, not {BACKEND!r}: "
                       f"set KERAS_BACKEND to one of them")
 LABEL = keras_label(BACKEND)  # the framework's name in parity tables: "keras", "keras[jax]", "keras[torch]"
-FLOAT64_BUG_RELEASES = ("3.15",)  # keras-team/keras#23704: float64 → float32 off TensorFlow
-
-
-def _release(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
-def _patch_float64_result_type() -> bool:
-    """Keep float64 as float64 in Keras's type promotion (``result_type``): the one entry of
-    ``BIT64_TO_BIT32_DTYPE`` that #23704 is about.  Returns whether the patch was applied."""
-    if BACKEND == "tensorflow" or _release(keras.version()) not in FLOAT64_BUG_RELEASES:
-        return False
-    from keras.src.backend.common import dtypes
-
-    dtypes.BIT64_TO_BIT32_DTYPE["float64"] = "float64"
-    return True
-
-
-if BACKEND == "jax":
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-FLOAT64_PATCHED = _patch_float64_result_type()
 
 
 def set_random_seed(seed: int) -> None:

@@ -6,13 +6,17 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables", "to_canonical", "from_canonical"]
+
 import keras
 
-# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1}
-from triptych.data import breast_cancer_data
 from keras_impl import training
 
-__all__ = ["breast_cancer_data", "build", "loss", "train", "canonical_variables", "to_canonical", "from_canonical"]
+
+# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1} as triptych.data.breast_cancer_data
+#      returns them → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential Dense layers layer1 … layer<L>; HeNormal kernels (Keras truncates at 2σ), zero biases
@@ -33,10 +37,22 @@ def loss() -> keras.losses.Loss:
     return keras.losses.BinaryCrossentropy()
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.0075) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit; batch_size None = one full batch per epoch
+# ---- optimizer: the recipe, full-batch gradient descent, keras.optimizers.SGD with learning rate
+#      0.0075 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches (batch_size None: one full batch per epoch)
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: the canonical W<l> (n_l, n_{l−1}) is the kernel (in, out) transposed; b<l> is the bias as a

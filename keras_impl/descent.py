@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from keras_impl import training
 
-__all__ = ["build", "f", "descend"]
+__all__ = ["build", "f", "optimizer", "descend"]
 
 ONE = np.ones((1, 1))  # the model's only input
 
@@ -29,20 +29,25 @@ def f(x):
     return keras.ops.square(x) * keras.ops.sin(x)
 
 
-# ---- optimizer: keras.optimizers.SGD (momentum), RMSprop or Adam, as the plan asks (training.make_optimizer)
+# ---- optimizer: keras.optimizers.SGD (momentum), RMSprop or Adam, whichever the study's plan names (the
+#      study compares them all, so the shared factory picks: training.make_optimizer)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    return training.make_optimizer(plan)
+
+
 # ---- training: a GradientTape step compiled with tf.function, run ``steps`` times; returns the path
 #      x₀, x₁, …, x_steps (steps + 1,)
 def descend(x0: float, steps: int, plan) -> np.ndarray:
     with training.floatx("float64"):  # the optimizer's variables (learning rate, moments) in float64 too
         model = build(x0)
-        optimizer = training.make_optimizer(plan)
+        opt = optimizer(plan)
         x = model.get_layer("x").kernel
 
         @tf.function
         def step():
             with tf.GradientTape() as tape:
                 value = keras.ops.sum(f(model(ONE)))
-            optimizer.apply(tape.gradient(value, [x]), [x])
+            opt.apply(tape.gradient(value, [x]), [x])
 
         path = [float(x.numpy()[0, 0])]
         for _ in range(steps):

@@ -1,10 +1,12 @@
 """The Keras 3 backend of the shared API (triptych.frameworks), on whichever Keras backend this
-process runs (``keras_impl.backend``: tensorflow by default, or jax or torch from KERAS_BACKEND).
+process runs (``keras_impl.backend``: tensorflow by default, or jax or torch from KERAS_BACKEND), set up
+first by ``keras_impl.setup.configure()``.
 
 Each model file ``keras_impl/<model>.py`` provides ``build(config, dtype) -> keras.Model``,
 ``canonical_variables(model) -> {canonical name: keras.Variable}`` (Keras kernels already
 have the canonical layout: Dense (in, out), Conv2D (kh, kw, in, out), LSTM (in, 4u) with
-gates i, f, g, o, flatten in (H, W, C) order), ``loss()`` and ``train``.  A model whose canonical
+gates i, f, g, o, flatten in (H, W, C) order), ``loss()``, ``optimizer(plan)`` and ``train(model, X, y,
+plan)`` (compile + fit).  A model whose canonical
 layout is not Keras's own also provides ``to_canonical(arrays) -> dict`` and ``from_canonical(weights)
 -> dict`` (NumPy arrays keyed by canonical name; exact, e.g. a transpose), applied to weights both ways
 and to gradients.

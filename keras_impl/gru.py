@@ -5,14 +5,17 @@ Sections, as in scratch/gru.py and torch_impl/gru.py: data → model → loss �
 """
 from __future__ import annotations
 
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
+
 import keras
 
 from keras_impl import training
 
-# ---- data: triptych.mnist.load_mnist, images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
-from triptych.mnist import load_mnist
 
-__all__ = ["load_mnist", "build", "loss", "train", "canonical_variables"]
+# ---- data: images (N, 28, 28) in [0, 1] as triptych.mnist.load_mnist returns them, read as 28 steps of 28
+#      pixels, labels (N,) 0..9 → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential GRU → Dense logits.  reset_after=True (Keras's default, spelled out): the reset
@@ -31,10 +34,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-# ---- optimizer: keras.optimizers.Adam(learning_rate=1e-3) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 128
+# ---- optimizer: the recipe, keras.optimizers.Adam with learning rate 1e-3 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.Adam(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 128
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: GRU kernel (F, 3u), recurrent kernel (u, 3u), gate blocks z, r, h, and bias (2, 3u)

@@ -5,14 +5,17 @@ training → conversion.
 """
 from __future__ import annotations
 
-__all__ = ["boston_data", "build", "loss", "train", "canonical_variables"]
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
 
 import keras
 
 from keras_impl import training
 
-# ---- data: Boston housing standardised with training-set statistics, X (N, 13), y (N, 1) in $1000s
-from triptych.data import boston_data
+
+# ---- data: X (N, 13), y (N, 1) in $1000s as triptych.data.boston_data returns them (standardised with
+#      training-set statistics) → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential [Dense(13, sigmoid), Dropout] × len(hidden), Dense(1)
@@ -39,10 +42,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.01) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit; evaluation every 10 epochs, best weights kept
+# ---- optimizer: the recipe, keras.optimizers.SGD with learning rate 0.01 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 32; evaluation every 10 epochs, best weights kept
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: Dense kernels are (in, out) like the canonical layout: only the names differ

@@ -5,15 +5,18 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["linreg_data", "build", "loss", "train", "canonical_variables"]
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
 
 import keras
 import numpy as np
 
 from keras_impl import training
 
-# ---- data: X (N, F), y (N, 1); by default 1000 × 2 synthetic points, w = [2, −3.4], b = 4.2, noise σ 0.01
-from triptych.data import linreg_data
+
+# ---- data: X (N, F), y (N, 1) as triptych.data.linreg_data returns them (by default 1000 × 2 synthetic points,
+#      w = [2, −3.4], b = 4.2, noise σ 0.01) → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: one Dense unit, no activation; d2l's weight decay λ/2·‖w‖² is kernel_regularizer=L2(λ/2),
@@ -36,10 +39,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.03) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
+# ---- optimizer: the recipe, keras.optimizers.SGD with learning rate 0.03 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 10
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: the Dense kernel (F, 1) is already the canonical linear.W

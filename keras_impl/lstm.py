@@ -6,14 +6,17 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "build", "loss", "train", "canonical_variables"]
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
 
 import keras
 
 from keras_impl import training
 
-# ---- data: images (N, 28, 28) in [0, 1], read as 28 time steps of 28 pixels; labels (N,) 0..9
-from triptych.mnist import load_mnist
+
+# ---- data: images (N, 28, 28) in [0, 1] as triptych.mnist.load_mnist returns them, read as 28 time steps of
+#      28 pixels, labels (N,) 0..9 → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential LSTM → Dense logits.  use_cudnn=False: the generic kernel, so CPU and GPU agree
@@ -30,10 +33,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-# ---- optimizer: keras.optimizers.Adam(learning_rate=1e-3) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 128
+# ---- optimizer: the recipe, keras.optimizers.Adam with learning rate 1e-3 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.Adam(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 128
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: LSTM kernel (F, 4u), recurrent kernel (u, 4u) and bias (4u,), gates i, f, c, o: the canonical

@@ -6,13 +6,17 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["dataset", "OneHotMeanSquaredError", "build", "loss", "optimizer", "train", "canonical_variables"]
+
 import keras
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from keras_impl import training
 
-__all__ = ["load_mnist", "OneHotMeanSquaredError", "build", "loss", "train", "canonical_variables"]
+
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST) → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential [Flatten, Dense(256, relu), Dense(64, relu), Dense(10)], raw outputs; Glorot-uniform kernels
@@ -42,10 +46,22 @@ def loss() -> keras.losses.Loss:
     return OneHotMeanSquaredError()
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.1, momentum=0.9) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 512
+# ---- optimizer: the recipe, keras.optimizers.SGD with learning rate 0.1 (plan.lr) and momentum 0.9
+#      (plan.options)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 512
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: none — Dense kernels are (in, out) like the canonical layout; only the names differ

@@ -5,13 +5,17 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
+
 import keras
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from keras_impl import training
 
-__all__ = ["load_mnist", "build", "loss", "train", "canonical_variables"]
+
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST) → the stream fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential [Flatten, Dense(10)], logits out (the loss applies the softmax); Glorot-uniform kernel
@@ -29,10 +33,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.1) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches of 256
+# ---- optimizer: the recipe, keras.optimizers.SGD with learning rate 0.1 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches of 256
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: none — the Dense kernel is (in, out) like the canonical layout; only the names differ

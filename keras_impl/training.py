@@ -1,4 +1,17 @@
-"""Keras training: compile + fit over the shared batches, with callbacks for what fit does not record."""
+"""Keras training's shared bookkeeping: the floatx context, the optimizers' options and the shared factory,
+the shared batches fit reads, and the callbacks for what fit does not record.  Each model file builds its
+dataset and optimizer, and compiles and fits itself:
+
+    def dataset(X, y, plan):
+        return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
+
+    def train(model, X, y, plan):
+        model.compile(optimizer=optimizer(plan), loss=loss())
+        history = training.new_history(len(X), plan)
+        model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"],
+                  shuffle=False, verbose=0, callbacks=training.callbacks(history, X, y, plan))
+        return history
+"""
 from __future__ import annotations
 
 import contextlib
@@ -21,27 +34,34 @@ def floatx(dtype: str):
         keras.config.set_floatx(previous)
 
 
-def make_optimizer(plan) -> keras.optimizers.Optimizer:
-    """keras.optimizers.SGD / Adam / RMSprop as a triptych.frameworks.TrainPlan asks (stock optimizers).
+KERAS_DEFAULTS = {  # the real-valued hyperparameters of each stock optimizer, at Keras's defaults
+    "sgd": {"momentum": 0.0},
+    "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "rmsprop": {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-7},
+}
+OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
 
-    Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to
-    the variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; the
-    hyperparameters are therefore passed as ``np.float64`` in a float64 model (a ``float`` subclass,
-    which Keras keeps exact and its ``isinstance(momentum, float)`` check accepts) and as plain
-    Python floats in a float32 model, where the float32 rounding is the intended one.
-    """
-    o = plan.options
+
+def optimizer_options(plan) -> dict:
+    """``plan.options`` as keyword arguments of ``keras.optimizers.<plan.optimizer>`` (Keras's own names).
+
+    Keras turns a Python-float hyperparameter into a tensor through float32 before casting it to the
+    variable's dtype, so in a float64 model momentum=0.9 acts as 0.89999997615814…; every real-valued
+    hyperparameter (``KERAS_DEFAULTS``, the plan's value or Keras's default) is therefore passed as
+    ``np.float64`` in a float64 model (a ``float`` subclass, which Keras keeps exact and its
+    ``isinstance(momentum, float)`` check accepts) and as a plain Python float in a float32 model, where
+    the float32 rounding is the intended one.  The other options (nesterov, centered, weight_decay) pass
+    as they are."""
     real = np.float64 if keras.config.floatx() == "float64" else float
-    if plan.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=plan.lr, momentum=real(o.get("momentum", 0.0)),
-                                    nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay"))
-    if plan.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=plan.lr, rho=real(o.get("rho", 0.9)),
-                                        momentum=real(o.get("momentum", 0.0)), epsilon=real(o.get("epsilon", 1e-7)),
-                                        centered=o.get("centered", False))
-    return keras.optimizers.Adam(learning_rate=plan.lr, beta_1=real(o.get("beta_1", 0.9)),
-                                 beta_2=real(o.get("beta_2", 0.999)), epsilon=real(o.get("epsilon", 1e-7)),
-                                 weight_decay=o.get("weight_decay"))
+    defaults = KERAS_DEFAULTS[plan.optimizer]
+    return {**plan.options, **{k: real(plan.options.get(k, v)) for k, v in defaults.items()}}
+
+
+def make_optimizer(plan) -> keras.optimizers.Optimizer:
+    """The shared factory: ``keras.optimizers.SGD / Adam / RMSprop`` as ``plan.optimizer`` names, with
+    ``plan.lr`` and :func:`optimizer_options`, for an optimizer other than a model's recipe (each model file
+    builds its recipe's itself)."""
+    return OPTIMIZERS[plan.optimizer](learning_rate=plan.lr, **optimizer_options(plan))
 
 
 class SharedBatches(keras.utils.PyDataset):
@@ -138,17 +158,18 @@ class EvaluateEvery(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def fit(model: keras.Model, loss: keras.losses.Loss, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    """model.compile(optimizer, loss) then model.fit over the shared batches.
+def new_history(n: int, plan) -> dict:
+    """What ``train`` returns, empty, for ``n`` samples: {"loss": per-step losses, "eval", "best_epoch",
+    "steps_per_epoch"} (the callbacks fill it in)."""
+    return {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(n, plan.batch_size)}
 
-    Called under ``floatx(dtype)`` (the backend does it), so the loss, its tracker and the
-    optimizer's variables share the model's dtype."""
-    history = {"loss": [], "eval": [], "best_epoch": None, "steps_per_epoch": steps_per_epoch(len(X), plan.batch_size)}
+
+def callbacks(history: dict, X: np.ndarray, y: np.ndarray, plan) -> list[keras.callbacks.Callback]:
+    """fit's bookkeeping: each step's loss into ``history`` (NaN/inf stops training), evaluation every
+    ``plan.eval_every`` epochs on (plan.X_val, plan.y_val), else on (X, y), with the best weights kept if
+    ``plan.keep_best``, progress, and the learning-rate schedule ``plan.lr_at(epoch)``."""
     X_eval, y_eval = (plan.X_val, plan.y_val) if plan.X_val is not None else (X, y)
-    model.compile(optimizer=make_optimizer(plan), loss=loss)
-    callbacks = [StepLosses(history, plan), EvaluateEvery(plan, X_eval, y_eval, history)]
+    chosen = [StepLosses(history, plan), EvaluateEvery(plan, X_eval, y_eval, history)]
     if plan.lr_decay != "none":
-        callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)))
-    model.fit(shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs), epochs=plan.epochs,
-              steps_per_epoch=history["steps_per_epoch"], shuffle=False, verbose=0, callbacks=callbacks)
-    return history
+        chosen.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: plan.lr_at(epoch)))
+    return chosen

@@ -4,14 +4,17 @@ Sections, as in scratch/xor.py and torch_impl/xor.py: data → model → loss �
 """
 from __future__ import annotations
 
-__all__ = ["xor_data", "build", "loss", "train", "canonical_variables"]
+__all__ = ["dataset", "build", "loss", "optimizer", "train", "canonical_variables"]
 
 import keras
 
 from keras_impl import training
 
-# ---- data: the four XOR points, X (4, 2) float, y (4, 1) in {0, 1}; fit reads them as the shared batches
-from triptych.data import xor_data
+
+# ---- data: X (4, 2) float, y (4, 1) in {0, 1} as triptych.data.xor_data returns them → the stream fit reads:
+#      every epoch's shared seeded minibatches, in order
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential Dense layers (Keras's own Glorot-uniform kernels, zero biases)
@@ -31,10 +34,21 @@ def loss() -> keras.losses.Loss:
     return keras.losses.BinaryCrossentropy()
 
 
-# ---- optimizer: keras.optimizers.SGD(learning_rate=0.1) by default (training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
+# ---- optimizer: the recipe, keras.optimizers.SGD with learning rate 0.1 (plan.lr)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(plan)
+    return keras.optimizers.SGD(learning_rate=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: compile, then fit over the shared batches (of one point by default)
+#      (training.callbacks keep the books: each step's loss, NaN check, LR schedule, evaluation, keep-best)
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: Dense kernels are (in, out) like the canonical layout: only the names differ

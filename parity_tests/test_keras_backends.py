@@ -40,18 +40,18 @@ def check_ladder(results: list[RungResult], backend: str, model: str, dtype: str
 
 
 def _probe_then_ladder(backend: str, model: str, dtype: str) -> dict:
-    """In a child on ``backend``: what Keras itself makes of float64, then keras_impl (which patches
-    it) and one ladder; and whether TensorFlow got imported."""
+    """In a child on ``backend``: what Keras itself makes of float64, then keras_impl's set-up (which
+    patches it) and one ladder; and whether TensorFlow got imported."""
     import keras
 
+    from keras_impl import setup
     from triptych.backends import _ladders
 
     upstream = keras.backend.result_type("float64")
-    from keras_impl import backend as keras_backend
-
+    setup.configure()
     results = _ladders(backend, [(model, dtype)], KERAS_RUNGS, None, [])
     return dict(version=keras.version(), upstream=upstream, patched=keras.backend.result_type("float64"),
-                applied=keras_backend.FLOAT64_PATCHED, releases=keras_backend.FLOAT64_BUG_RELEASES,
+                applied=setup.float64_patched, releases=setup.FLOAT64_BUG_RELEASES,
                 tensorflow="tensorflow" in sys.modules, results=results)
 
 
@@ -83,19 +83,19 @@ def test_default_model_ladder_on_backend_without_tensorflow(probe, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_keras_float64_bug_is_still_upstream(probe, backend):
     """keras-team/keras#23704: Keras maps float64 to float32 in result_type off TensorFlow.  The patch
-    in keras_impl.backend applies to the releases in FLOAT64_BUG_RELEASES; this fails as soon as the
+    in keras_impl.setup.configure() applies to the releases in FLOAT64_BUG_RELEASES; this fails as soon as the
     installed Keras disagrees with that list, in either direction."""
     info = probe(backend)
     release = ".".join(info["version"].split(".")[:2])
     if release in info["releases"]:
         assert info["upstream"] == "float32", (
             f"Keras {info['version']} keeps float64 on {backend}: keras-team/keras#23704 is fixed; remove "
-            f"keras_impl.backend._patch_float64_result_type and FLOAT64_BUG_RELEASES")
+            f"keras_impl.setup._patch_float64_result_type and FLOAT64_BUG_RELEASES")
         assert info["applied"] and info["patched"] == "float64"
     else:
         assert info["upstream"] == "float64", (
             f"Keras {info['version']} still computes float64 as float32 on {backend} (keras-team/keras#23704): "
-            f"add {release!r} to keras_impl.backend.FLOAT64_BUG_RELEASES")
+            f"add {release!r} to keras_impl.setup.FLOAT64_BUG_RELEASES")
         assert not info["applied"]
 
 
@@ -103,6 +103,9 @@ def test_batch_order_follows_the_index_not_the_hook_count():
     """The JAX and torch trainers call PyDataset.on_epoch_begin once more than TensorFlow; the shared
     batches are one endless sequence whose item i is batch i mod steps of epoch i // steps, so extra
     hook calls and out-of-order reads change nothing."""
+    from keras_impl import setup
+
+    setup.configure()
     from keras_impl.training import SharedBatches
 
     X, y = np.arange(20.0)[:, None], np.zeros((20, 1))

@@ -73,6 +73,7 @@ def test_rmsprop_defaults_and_epsilon_placement_differ():
 
 @pytest.mark.parametrize("centered", [False, True], ids=["plain", "centered"])
 @pytest.mark.parametrize("momentum", [0.0, 0.5], ids=["no-momentum", "momentum"])
+@pytest.mark.usefixtures("keras_fw")  # Keras set up (keras_impl.setup) before it is imported here
 def test_rmsprop_formulas_read_from_the_sources(centered, momentum):
     """torch.optim.RMSprop and keras.optimizers.RMSprop on one float64 weight against the formulas read in
     torch/optim/rmsprop.py (2.13) and keras/src/optimizers/rmsprop.py (3.15), with ε large enough to show:
@@ -164,10 +165,11 @@ def test_weight_decay_is_l2_in_torch_and_decoupled_in_keras():
     assert worst(torch_fw.get_weights(net), results["keras"][1], max_abs)[0] <= 1e-9
 
 
+@pytest.mark.usefixtures("keras_fw")  # Keras set up (keras_impl.setup) before it is imported here
 def test_keras_rounds_python_float_hyperparameters_through_float32():
     """keras.optimizers.SGD(momentum=0.9) in a float64 model acts with float32(0.9); an np.float64 scalar
     is exact, while an np.float32 one is refused (it is no Python float).  That is why
-    keras_impl.training.make_optimizer passes np.float64 in float64 models and plain floats otherwise."""
+    keras_impl.training.optimizer_options passes np.float64 in float64 models and plain floats otherwise."""
     import keras
 
     from keras_impl.training import floatx

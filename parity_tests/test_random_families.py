@@ -277,6 +277,7 @@ def test_a_diverging_run_diverges_in_every_framework(families, in_features, widt
     assert diverged == {"scratch": True, "torch": True, "keras": True} and steps is None and differences == {}
 
 
+@pytest.mark.usefixtures("keras_fw")  # Keras set up (keras_impl.setup) before it is imported here
 def test_rmsprop_parity_epsilon_is_negligible_inside_keras_root():
     """After the gradients 0 and 1.5e-13 (v ≈ 1.1e-26), Keras's √(v + ε) and torch's √v + ε give the same
     step with the parity ε, where 1e-30 (its former value) moved them 4e-5 apart."""

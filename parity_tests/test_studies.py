@@ -110,6 +110,7 @@ def test_weight_decay_full_recipe():
 # ---------------------------------------------------------------- descent
 
 
+@pytest.mark.usefixtures("keras_fw")  # Keras set up (keras_impl.setup) before it is imported here
 def test_descent_derivative_by_hand_is_autograds():
     """scratch's f'(x) = 2x·sin x + x²·cos x against torch's autograd and Keras's GradientTape on a grid."""
     import keras

@@ -101,6 +101,7 @@ def test_torch_weight_decay_hits_the_bias_unless_grouped_out():
     assert max_abs(grouped[1]["linear.b"], everything[1]["linear.b"]) > 1e-3
 
 
+@pytest.mark.usefixtures("keras_fw")  # Keras set up (keras_impl.setup) before it is imported here
 def test_decoupled_weight_decay_is_not_l2():
     """AdamW and Keras's weight_decay= shrink the weight by lr·λ·w beside the Adam step, outside the
     gradient, so Adam's scaling never sees it: their trajectories agree with each other and differ from

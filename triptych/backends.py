@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Callable, Iterable
 
-from triptych.frameworks import FrameworkUnavailable
+from triptych.frameworks import FrameworkUnavailable, get_framework
 from triptych.isolation import Child
 from triptych.parity import RungResult
 
@@ -91,10 +91,9 @@ def _ladders(backend, jobs, rungs, frameworks, plugins, progress=None) -> list[d
 
     for path in plugins:
         load_plugin(path)
-    from keras_impl.backend import BACKEND
-
-    if BACKEND != backend:
-        raise RuntimeError(f"asked for Keras on {backend!r}, but Keras runs on {BACKEND!r} in this process")
+    label = get_framework("keras").label
+    if label != keras_label(backend):
+        raise RuntimeError(f"asked for Keras on {backend!r}, but this process runs {label!r}")
     results = []
     for model, dtype in jobs:
         if progress:

@@ -9,7 +9,10 @@ import keras
 
 from keras_impl import training
 
-# ---- data: random images (N, H, W, C) and labels (N,) (parity_tests.families.synthetic_source)
+# ---- data: random images (N, H, W, C) and labels (N,) (parity_tests.families.synthetic_source) → the stream
+#      fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential, logits out; Conv2D takes strides and padding="same" (TensorFlow's rule) as they are
@@ -31,10 +34,18 @@ def loss() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-# ---- optimizer: keras.optimizers.SGD / Adam as the plan asks (keras_impl/training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
+# ---- optimizer: keras.optimizers.SGD / Adam, whichever the plan names (the shared factory picks)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    return training.make_optimizer(plan)
+
+
+# ---- training: compile, then fit over the shared batches
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: Conv2D kernels are (kh, kw, in, out) and Flatten is (H, W, C): the canonical layout

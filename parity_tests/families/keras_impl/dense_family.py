@@ -8,7 +8,10 @@ import keras
 
 from keras_impl import training
 
-# ---- data: random X (N, F) and targets (N, 1) (parity_tests.families.synthetic_source)
+# ---- data: random X (N, F) and targets (N, 1) (parity_tests.families.synthetic_source) → the stream
+#      fit reads: every epoch's shared seeded minibatches
+def dataset(X, y, plan):
+    return training.shared_batches(X, y, plan.batch_size, plan.seed, plan.epochs)
 
 
 # ---- model: Sequential Dense layers (Keras's Glorot-uniform kernels, zero biases)
@@ -26,10 +29,18 @@ def loss() -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
 
 
-# ---- optimizer: keras.optimizers.SGD / Adam as the plan asks (keras_impl/training.make_optimizer)
-# ---- training: model.compile(optimizer, loss) + model.fit over the shared batches
+# ---- optimizer: keras.optimizers.SGD / Adam, whichever the plan names (the shared factory picks)
+def optimizer(plan) -> keras.optimizers.Optimizer:
+    return training.make_optimizer(plan)
+
+
+# ---- training: compile, then fit over the shared batches
 def train(model: keras.Model, X, y, plan) -> dict:
-    return training.fit(model, loss(), X, y, plan)
+    model.compile(optimizer=optimizer(plan), loss=loss())
+    history = training.new_history(len(X), plan)
+    model.fit(dataset(X, y, plan), epochs=plan.epochs, steps_per_epoch=history["steps_per_epoch"], shuffle=False,
+              verbose=0, callbacks=training.callbacks(history, X, y, plan))
+    return history
 
 
 # ---- conversion: Dense kernels are (in, out) like the canonical layout; only the names differ
