@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-VARIABLE = "TRIPTYCH_SCRATCH_KERNELS"
-CHOICES = ("fast", "reference")
-DEFAULT = "fast"
+from triptych.settings import KERNEL_SETS as CHOICES, SCRATCH_KERNELS as VARIABLE
+
+DEFAULT = CHOICES[0]
 
 
 def selected() -> str:

@@ -10,7 +10,7 @@ __all__ = ["load_mnist", "batches", "build", "loss", "optimizer", "train"]
 
 import numpy as np
 
-from triptych.canonical import conv_output_size
+from triptych.models.mnist_cnn import flatten_size
 from scratch import trainer
 from scratch.conv import Conv2DLayer, FlattenLayer, MaxPool2DLayer, ReshapeLayer
 from scratch.init import glorot_uniform
@@ -39,8 +39,7 @@ def build(config: dict, seed: int, dtype: str) -> Network:
         kernel = glorot_uniform(rng, (k, k, c_in, c_out), k * k * c_in, k * k * c_out, dtype)
         layers += [Conv2DLayer(f"conv{i}", kernel, np.zeros(c_out, dtype), activation="relu"),
                    MaxPool2DLayer(f"pool{i}", p)]
-        h, w = conv_output_size(h, k, p), conv_output_size(w, k, p)
-    n_in, n_out = h * w * channels[-1], config["num_classes"]
+    n_in, n_out = flatten_size(config), config["num_classes"]
     layers += [FlattenLayer("flatten"), DropoutLayer("dropout", config["dropout"], rng),
                Dense("output", W=glorot_uniform(rng, (n_in, n_out), n_in, n_out, dtype), b=np.zeros(n_out, dtype))]
     return Network(layers, loss(), input_shape=tuple(config["image_size"]))

@@ -12,7 +12,7 @@ __all__ = ["load_mnist", "MnistCNN", "batches", "build", "loss", "optimizer", "t
 import torch
 from torch import nn
 
-from triptych.canonical import conv_output_size
+from triptych.models.mnist_cnn import flatten_size
 from torch_impl import training
 from torch_impl.convert import chw_to_hwc_columns, conv_from_canonical, conv_to_canonical, hwc_to_chw_columns, stack
 
@@ -40,9 +40,8 @@ class MnistCNN(nn.Module):
         self.pool2 = nn.MaxPool2d(pool_size)
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
-        h, w = (conv_output_size(conv_output_size(s, kernel_size, pool_size), kernel_size, pool_size)
-                for s in image_size)
-        self.output = nn.Linear(filters[1] * h * w, num_classes)
+        self.output = nn.Linear(flatten_size(dict(image_size=image_size, filters=filters, kernel_size=kernel_size,
+                                                  pool_size=pool_size)), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.unsqueeze(1)

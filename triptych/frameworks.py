@@ -18,7 +18,6 @@ raises :class:`FrameworkUnavailable` while the other two keep working.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -279,10 +278,7 @@ def get_framework(name: str) -> Framework:
     if name not in _CACHE:
         package = PACKAGES[name]
         try:
-            # Transition (issue 20): every package gets its setup module; until then one without is set up
-            # on import, as before.
-            if importlib.util.find_spec(f"{package}.setup") is not None:
-                importlib.import_module(f"{package}.setup").configure()
+            importlib.import_module(f"{package}.setup").configure()
             module = importlib.import_module(f"{package}.framework")
         except ImportError as exc:
             raise FrameworkUnavailable(

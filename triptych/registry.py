@@ -25,7 +25,6 @@ import numpy as np
 from triptych.packages import PACKAGES
 
 TASKS = ("binary", "regression", "classification")
-FRAMEWORK_PACKAGES = PACKAGES  # the old name, until reports/code_sections.py reads PACKAGES (issue 20 merge)
 
 Layout = dict[str, tuple[tuple[int, ...], str]]  # canonical name -> (shape, meaning), in order
 
