@@ -21,7 +21,7 @@ import contextlib
 import os
 
 FLOAT64_BUG_RELEASES = ("3.15",)  # keras-team/keras#23704: float64 → float32 off TensorFlow
-VERBOSE = "TRIPTYCH_VERBOSE"  # "1": TensorFlow's start-up lines are shown
+from triptych.settings import VERBOSE  # "1": TensorFlow's start-up lines are shown
 
 float64_patched = False  # whether configure() patched Keras's result_type (keras-team/keras#23704)
 _configured = False

@@ -1,9 +1,14 @@
-"""The `triptych` command line: help, train (incl. from a CSV), summary, parity exit codes, clean errors."""
+"""The `triptych` command line: help, train (incl. from a CSV), summary, parity exit codes, clean errors,
+the report's command joining through its entry point, --verbose and --scratch-kernels."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import textwrap
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,7 +42,7 @@ def test_train_linreg_from_csv_in_every_framework(tmp_path, capsys):
 def test_train_xor_prints_progress_and_metrics(capsys):
     assert main(["train", "xor", "--framework", "scratch"]) == 0
     out = capsys.readouterr().out
-    assert "epoch  200/200" in out and "accuracy 1.0000" in out
+    assert "  [scratch] training epoch 200/200  loss " in out and "accuracy 1.0000" in out
 
 
 def test_summary_shows_41_parameters(capsys):
@@ -52,7 +57,7 @@ def test_parity_json_and_exit_codes(capsys, monkeypatch):
     assert {r["rung"] for r in rows} == {1, 2, 3, 4, 5, 6} and all(r["passed"] for r in rows)
 
     from torch_impl import linreg as torch_linreg  # a wrong torch loss must turn the exit code non-zero
-    monkeypatch.setattr(torch_linreg, "loss_fn", lambda: torch_linreg.nn.L1Loss())
+    monkeypatch.setattr(torch_linreg, "loss", lambda: torch_linreg.nn.L1Loss())
     assert main(["parity", "linreg", "--frameworks", "scratch", "torch"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
@@ -87,7 +92,7 @@ def test_bench_prints_ratios_and_gflops(capsys):
     assert forward_flops("mnist_cnn", resolve("mnist_cnn")) == 2 * (26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 10)
     assert forward_flops("lstm", resolve("lstm")) == 2 * (28 * (28 + 64) * 256 + 64 * 10)
     rows = run_bench(["house_mlp"], frameworks=("scratch", "torch"), steps=2, rounds=1, threads=1, progress=None)
-    assert [r["framework"] for r in rows] == ["scratch", "torch"]
+    assert [r["framework"] for r in rows] == ["scratch", "scratch[reference]", "torch"]  # scratch with both kernel sets
     assert min(r["ratio_to_fastest"] for r in rows) == 1.0
     assert min(r["baseline_ms_per_step"] for r in rows) * min(r["ratio_to_fastest_baseline"] for r in rows) \
         == pytest.approx(min(r["ms_per_step"] for r in rows))
@@ -96,6 +101,10 @@ def test_bench_prints_ratios_and_gflops(capsys):
     assert main(["bench", "linreg", "--framework", "scratch", "--steps", "2", "--rounds", "1", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "GFLOP/s" in out and "× fastest plain" in out and "plain ms/step" in out and "linreg" in out
+    assert "scratch[reference]" in out
+    assert main(["bench", "linreg", "--framework", "scratch", "--steps", "2", "--rounds", "1", "--threads", "1",
+                 "--scratch-kernels", "reference", "--json"]) == 0
+    assert [r["framework"] for r in json.loads(capsys.readouterr().out)] == ["scratch[reference]"]
 
 
 def test_bench_json_float64_and_threads(capsys):
@@ -109,3 +118,68 @@ def test_bench_json_float64_and_threads(capsys):
     assert all(r["dtype"] == "float64" and r["threads"] == 1 for r in rows)
     assert "house_mlp · torch" in captured.err
     assert main(["bench", "linreg", "--steps", "0"]) == 2
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_report_command_comes_from_its_entry_point():
+    """pyproject declares the report's command; the installed metadata carries it (else: pip install -e .)."""
+    from triptych.commands import GROUP, Command, installed_commands
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][GROUP]
+    assert declared == {"report": "reports.generate:COMMAND"}
+    commands = {c.name: c for c in installed_commands()}
+    assert set(declared) <= set(commands), "stale metadata: reinstall with pip install -e ."
+    assert isinstance(commands["report"], Command) and commands["report"].scratch_kernels
+
+
+def test_a_broken_command_entry_point_is_left_out_with_a_warning(monkeypatch, capsys):
+    from importlib.metadata import EntryPoint
+
+    from triptych import commands
+
+    broken = EntryPoint("bad", "triptych.no_such_module:COMMAND", commands.GROUP)
+    monkeypatch.setattr(commands, "entry_points", lambda group: [broken])
+    assert commands.installed_commands() == []
+    assert "command 'bad' (triptych.no_such_module:COMMAND) cannot be loaded" in capsys.readouterr().err
+
+
+def test_verbose_and_scratch_kernels_are_set_before_any_framework_loads():
+    """The environment as scratch's backend first sees it, recorded when its module is imported."""
+    code = textwrap.dedent("""
+        import importlib.abc, os, sys
+        seen = {}
+        class Watch(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name in ("scratch.framework", "torch", "tensorflow") and name not in seen:
+                    seen[name] = (os.environ.get("TRIPTYCH_VERBOSE"), os.environ.get("TRIPTYCH_SCRATCH_KERNELS"))
+        sys.meta_path.insert(0, Watch())
+        from triptych.cli import main
+        code = main(sys.argv[1:])
+        print("SEEN", seen.get("scratch.framework"), "torch" in seen or "tensorflow" in seen, code)
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("TRIPTYCH_VERBOSE", "TRIPTYCH_SCRATCH_KERNELS")}
+    out = subprocess.run([sys.executable, "-c", code, "train", "xor", "--framework", "scratch", "--epochs", "1",
+                          "--verbose", "--scratch-kernels", "reference"], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert "SEEN ('1', 'reference') False 0" in out.stdout, out.stdout + out.stderr
+    out = subprocess.run([sys.executable, "-c", code, "summary", "xor", "--framework", "scratch"], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert "SEEN (None, None) False 0" in out.stdout, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("command", ["train xor", "summary xor", "parity xor", "convert a.npz b.pt", "bench", "report",
+                                     "study house"])
+def test_every_command_takes_verbose_and_the_training_ones_scratch_kernels(command):
+    from triptych.cli import build_parser
+
+    args = build_parser().parse_args([*command.split(), "--verbose"])
+    assert args.verbose is True
+    trains = command.split()[0] in ("train", "parity", "bench", "report")
+    assert hasattr(args, "scratch_kernels") == trains
+    if trains:
+        assert build_parser().parse_args([*command.split(), "--scratch-kernels", "reference"]).scratch_kernels == \
+            "reference"
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([*command.split(), "--scratch-kernels", "quick"])

@@ -1,7 +1,9 @@
 """Conventions of the convnet that differ between frameworks, shown layer by layer (float64):
 kernel layouts, flatten order, 'valid' and 'same' padding (where TensorFlow puts the extra pixel and
 how torch matches it with explicit padding), max-pool floor on odd sizes; and finite differences
-for the scratch conv, pool and flatten backward passes."""
+for the scratch conv, pool and flatten backward passes.  The scratch convolution is checked in both
+implementations: the reference (scratch/conv.py) and the fast one with the pool fused in
+(scratch/fast/conv.py; parity_tests/test_scratch_kernels.py proves the two equal)."""
 from __future__ import annotations
 
 import keras
@@ -14,9 +16,11 @@ import torch.nn.functional as F
 from triptych.parity import max_abs
 from parity_tests.helpers import operation_fd_errors
 from scratch.conv import Conv2D, Flatten, MaxPool2D, same_padding
+from scratch.fast import conv as fast_conv
 from torch_impl.convert import chw_to_hwc_columns
 
 TOL = 1e-12
+CONVS = pytest.mark.parametrize("conv2d", [Conv2D, fast_conv.Conv2D], ids=["reference", "fast"])
 
 
 def _images(n=2, h=7, w=7, c=3, seed=0):
@@ -42,10 +46,11 @@ def _keras_conv(x, kernel, stride=1, padding="valid"):
     return np.asarray(layer(x))
 
 
-def test_kernel_layouts_and_valid_padding():
+@CONVS
+def test_kernel_layouts_and_valid_padding(conv2d):
     """Canonical/Keras kernels are (kh, kw, in, out); torch's are (out, in, kh, kw): permute (3, 2, 0, 1)."""
     x, kernel = _images(), _kernel()
-    ours = Conv2D(kernel).forward(x)
+    ours = conv2d(kernel).forward(x)
     assert ours.shape == (2, 5, 5, 4)
     assert max_abs(ours, _torch_conv(x, kernel)) <= TOL
     assert max_abs(ours, _keras_conv(x, kernel)) <= TOL
@@ -71,14 +76,15 @@ def test_flatten_order_hwc_vs_chw():
     assert torch.equal(chw_to_hwc_columns(reordered, 4), torch_weight)
 
 
+@CONVS
 @pytest.mark.parametrize("size", [6, 7])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_same_padding_matches_tensorflow(size, stride):
+def test_same_padding_matches_tensorflow(size, stride, conv2d):
     """TF's 'same': output ⌈size/stride⌉, total padding (out − 1)·s + k − size, the extra pixel after.
     torch matches it with F.pad(left, right, top, bottom) then a 'valid' convolution."""
     x, kernel = _images(h=size, w=size), _kernel()
     before, after = same_padding(size, 3, stride)
-    ours = Conv2D(kernel, stride, "same").forward(x)
+    ours = conv2d(kernel, stride, "same").forward(x)
     assert ours.shape[1:3] == (-(-size // stride),) * 2
     assert max_abs(ours, _keras_conv(x, kernel, stride, "same")) <= TOL
     padded = np.pad(x, ((0, 0), (before, after), (before, after), (0, 0)))
@@ -126,38 +132,11 @@ def test_max_pool_floor_on_odd_sizes(size):
 
 
 @pytest.mark.parametrize("op", [
-    Conv2D(_kernel()), Conv2D(_kernel(), 2, "same"), Conv2D(_kernel(k=2, c_in=3, c_out=2), 1, "same"),
-    Conv2D(_kernel(), pool=2), Conv2D(_kernel(), 2, "same", pool=2), MaxPool2D(2), Flatten(),
-], ids=["conv-valid", "conv-same-stride2", "conv-same-even-kernel", "conv-pool", "conv-same-stride2-pool", "maxpool",
-        "flatten"])
+    Conv2D(_kernel()), Conv2D(_kernel(), 2, "same"), Conv2D(_kernel(k=2, c_in=3, c_out=2), 1, "same"), MaxPool2D(2),
+    Flatten(), fast_conv.Conv2D(_kernel()), fast_conv.Conv2D(_kernel(), 2, "same"), fast_conv.Conv2D(_kernel(), pool=2),
+    fast_conv.Conv2D(_kernel(), 2, "same", pool=2),
+], ids=["conv-valid", "conv-same-stride2", "conv-same-even-kernel", "maxpool", "flatten", "fast-conv-valid",
+        "fast-conv-same-stride2", "fast-conv-pool", "fast-conv-same-stride2-pool"])
 def test_scratch_cnn_operations_match_finite_differences(op):
     errors = operation_fd_errors(op, _images(h=7, w=7))
     assert max(errors.values()) <= 1e-6, errors
-
-
-@pytest.mark.parametrize("size, stride, padding", [(7, 1, "valid"), (8, 1, "valid"), (9, 2, "same"), (6, 1, "same")])
-@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
-def test_scratch_conv_layer_pools_first_with_the_same_numbers(size, stride, padding, ties):
-    """Conv2DLayer(pool=2) computes act(maxpool(conv) + b); it must equal maxpool(act(conv + b)) computed
-    op by op — forward, input and parameter gradients — also on odd sizes and on 0/1 images, where
-    windows hold equal values and the first arg-max (row-major) takes the gradient."""
-    from scratch.conv import Conv2DLayer
-    from scratch.ops import BiasAdd, ReLU
-
-    rng = np.random.default_rng(5)
-    x = (rng.random((3, size, size, 2)) < 0.5).astype(float) if ties else _images(3, size, size, 2)
-    kernel, bias = _kernel(c_in=2, c_out=4), rng.normal(size=4)
-    fused = Conv2DLayer("conv", kernel.copy(), bias.copy(), "relu", stride, padding, pool=2)
-    chain = [Conv2D(kernel.copy(), stride, padding), BiasAdd(bias.copy()), ReLU(), MaxPool2D(2)]
-    expected = x
-    for op in chain:
-        expected = op.forward(expected)
-    out = fused.forward(x)
-    assert out.shape == expected.shape and max_abs(out, expected) <= TOL
-    upstream = rng.normal(size=out.shape)
-    grad = upstream
-    for op in reversed(chain):
-        grad = op.backward(grad)
-    assert max_abs(fused.backward(upstream), grad) <= TOL
-    assert max_abs(fused.param_grads["W"], chain[0].param_grads["W"]) <= TOL
-    assert max_abs(fused.param_grads["b"], chain[1].param_grads["b"]) <= TOL

@@ -95,7 +95,7 @@ def test_cli_trains_data_parallel_with_the_proven_scheme(capsys):
     assert main(argv) == 0
     one = capsys.readouterr().out
     assert "[torch] data-parallel on 2 replicas: torch DistributedDataParallel (gloo)" in two
-    assert "epoch    2/2" in two  # progress comes back from the child
+    assert "[torch] training epoch 2/2  loss" in two  # progress comes back from the child
 
     def metrics(out):
         return next(line for line in out.splitlines() if line.startswith("[torch]") and "test" in line).split("—")[1]

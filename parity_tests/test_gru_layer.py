@@ -1,5 +1,5 @@
 """The GRU three ways (float64) and the conventions that differ: outputs and gradients through time for
-every weight and the input, finite differences for the scratch backward pass, gate order (torch r, z, n;
+every weight and the input, finite differences for the scratch backward pass (the reference cell and the fast one), gate order (torch r, z, n;
 Keras z, r, h), the reset gate after the recurrent matmul with two biases (torch; Keras reset_after=True),
 reset_after=False as another model, biases that cannot be folded, and the canonical gate blocks."""
 from __future__ import annotations
@@ -14,10 +14,12 @@ from triptych.parity import max_abs, parity_problem, parity_weights
 from triptych.registry import resolve
 from parity_tests.helpers import keras_recurrent, operation_fd_errors, torch_recurrent
 from scratch.ops import sigmoid
-from scratch.recurrent import GRU
+from scratch import recurrent
+from scratch.fast import recurrent as fast_recurrent
 from torch_impl.gru import swap_r_z
 
 F_IN, UNITS = 5, 6
+CELLS = pytest.mark.parametrize("cell", [recurrent.GRU, fast_recurrent.GRU], ids=["reference", "fast"])
 U3 = slice(0, UNITS), slice(UNITS, 2 * UNITS), slice(2 * UNITS, 3 * UNITS)  # canonical blocks z, r, h
 
 
@@ -37,8 +39,8 @@ def _torch_gru(W, U, b):
     return gru
 
 
-def _scratch(x, R, return_sequences, weights):
-    op = GRU(*(w.copy() for w in weights), return_sequences)
+def _scratch(x, R, return_sequences, weights, cell=recurrent.GRU):
+    op = cell(*(w.copy() for w in weights), return_sequences)
     out = op.forward(x)
     dx = op.backward(R)
     return out, {**op.param_grads, "x": dx}
@@ -63,11 +65,12 @@ def _sequence(seed=0, steps=5):
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
 @pytest.mark.parametrize("steps", [1, 4, 28])
-def test_gru_layer_outputs_and_gradients_through_time(steps, return_sequences):
+@CELLS
+def test_gru_layer_outputs_and_gradients_through_time(steps, return_sequences, cell):
     rng = np.random.default_rng(steps)
     x = rng.normal(size=(3, steps, F_IN))
     R = rng.normal(size=(3, steps, UNITS) if return_sequences else (3, UNITS))
-    out_s, grads_s = _scratch(x, R, return_sequences, _weights())
+    out_s, grads_s = _scratch(x, R, return_sequences, _weights(), cell)
     assert set(grads_s) == {"W", "U", "b", "x"}
     for other in (_torch, _keras):
         out_o, grads_o = other(x, R, return_sequences, _weights())
@@ -77,8 +80,9 @@ def test_gru_layer_outputs_and_gradients_through_time(steps, return_sequences):
 
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
-def test_scratch_gru_backward_matches_finite_differences(return_sequences):
-    errors = operation_fd_errors(GRU(*_weights(), return_sequences), _sequence(7, 6))
+@CELLS
+def test_scratch_gru_backward_matches_finite_differences(return_sequences, cell):
+    errors = operation_fd_errors(cell(*_weights(), return_sequences), _sequence(7, 6))
     assert set(errors) == {"input", "W", "U", "b"}
     assert max(errors.values()) <= 1e-6, errors
 
@@ -195,9 +199,10 @@ def test_canonical_gate_blocks_are_z_r_h():
         assert max_abs(fw.predict(net, X), reference) > 1e-3, name
 
 
-def test_scratch_gru_checks_its_weights_and_input():
+@CELLS
+def test_scratch_gru_checks_its_weights_and_input(cell):
     W, U, b = _weights()
     with pytest.raises(ValueError, match=r"b \(2, 18\)"):
-        GRU(W, U, b[0])
+        cell(W, U, b[0])
     with pytest.raises(ValueError, match=r"expects input \(N, T, 5\)"):
-        GRU(W, U, b).forward(np.zeros((3, 4, 7)))
+        cell(W, U, b).forward(np.zeros((3, 4, 7)))

@@ -1,6 +1,6 @@
 """The LSTM layer three ways (float64): outputs and gradients through time for every weight and for
 the input sequence, last-state and return-sequence variants, several sequence lengths; finite
-differences for the scratch backward pass; and torch's second bias, which must stay frozen."""
+differences for the scratch backward pass (the reference cell and the fast one); and torch's second bias, which must stay frozen."""
 from __future__ import annotations
 
 import keras
@@ -10,9 +10,11 @@ import torch
 
 from triptych.parity import max_abs
 from parity_tests.helpers import keras_recurrent, operation_fd_errors, torch_recurrent, torch_second_bias_runs
-from scratch.recurrent import LSTM
+from scratch import recurrent
+from scratch.fast import recurrent as fast_recurrent
 
 F_IN, UNITS = 5, 6
+CELLS = pytest.mark.parametrize("cell", [recurrent.LSTM, fast_recurrent.LSTM], ids=["reference", "fast"])
 
 
 def _weights(seed=0):
@@ -23,9 +25,9 @@ def _weights(seed=0):
     return rng.normal(scale=0.4, size=(F_IN, 4 * UNITS)), rng.normal(scale=0.4, size=(UNITS, 4 * UNITS)), b
 
 
-def _scratch(x, R, return_sequences):
+def _scratch(cell, x, R, return_sequences):
     W, U, b = _weights()
-    op = LSTM(W.copy(), U.copy(), b.copy(), return_sequences)
+    op = cell(W.copy(), U.copy(), b.copy(), return_sequences)
     out = op.forward(x)
     dx = op.backward(R)
     return out, {"W": op.param_grads["W"], "U": op.param_grads["U"], "b": op.param_grads["b"], "x": dx}
@@ -52,11 +54,12 @@ def _keras(x, R, return_sequences):
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
 @pytest.mark.parametrize("steps", [1, 4, 28])
-def test_lstm_layer_outputs_and_gradients_through_time(steps, return_sequences):
+@CELLS
+def test_lstm_layer_outputs_and_gradients_through_time(steps, return_sequences, cell):
     rng = np.random.default_rng(steps)
     x = rng.normal(size=(3, steps, F_IN))
     R = rng.normal(size=(3, steps, UNITS) if return_sequences else (3, UNITS))
-    out_s, grads_s = _scratch(x, R, return_sequences)
+    out_s, grads_s = _scratch(cell, x, R, return_sequences)
     for other in (_torch, _keras):
         out_o, grads_o = other(x, R, return_sequences)
         assert max_abs(out_s, out_o) <= 1e-12, other.__name__
@@ -65,10 +68,11 @@ def test_lstm_layer_outputs_and_gradients_through_time(steps, return_sequences):
 
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
-def test_scratch_lstm_backward_matches_finite_differences(return_sequences):
+@CELLS
+def test_scratch_lstm_backward_matches_finite_differences(return_sequences, cell):
     W, U, b = _weights()
     x = np.random.default_rng(7).normal(size=(3, 6, F_IN))
-    errors = operation_fd_errors(LSTM(W, U, b, return_sequences), x)
+    errors = operation_fd_errors(cell(W, U, b, return_sequences), x)
     assert set(errors) == {"input", "W", "U", "b"}
     assert max(errors.values()) <= 1e-6, errors
 

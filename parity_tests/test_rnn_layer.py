@@ -1,6 +1,6 @@
 """The simple tanh RNN layer three ways (float64): outputs and gradients through time for every weight
 and for the input sequence, last-state and return-sequence variants, several sequence lengths; finite
-differences for the scratch backward pass; and torch's second bias, which must stay frozen."""
+differences for the scratch backward pass (the reference cell and the fast one); and torch's second bias, which must stay frozen."""
 from __future__ import annotations
 
 import keras
@@ -10,9 +10,11 @@ import torch
 
 from triptych.parity import max_abs
 from parity_tests.helpers import keras_recurrent, operation_fd_errors, torch_recurrent, torch_second_bias_runs
-from scratch.recurrent import SimpleRNN
+from scratch import recurrent
+from scratch.fast import recurrent as fast_recurrent
 
 F_IN, UNITS = 5, 6
+CELLS = pytest.mark.parametrize("cell", [recurrent.SimpleRNN, fast_recurrent.SimpleRNN], ids=["reference", "fast"])
 
 
 def _weights(seed=0):
@@ -22,8 +24,8 @@ def _weights(seed=0):
             rng.normal(scale=0.3, size=UNITS))
 
 
-def _scratch(x, R, return_sequences):
-    op = SimpleRNN(*(w.copy() for w in _weights()), return_sequences)
+def _scratch(cell, x, R, return_sequences):
+    op = cell(*(w.copy() for w in _weights()), return_sequences)
     out = op.forward(x)
     dx = op.backward(R)
     return out, {**op.param_grads, "x": dx}
@@ -50,11 +52,12 @@ def _keras(x, R, return_sequences):
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
 @pytest.mark.parametrize("steps", [1, 4, 28])
-def test_rnn_layer_outputs_and_gradients_through_time(steps, return_sequences):
+@CELLS
+def test_rnn_layer_outputs_and_gradients_through_time(steps, return_sequences, cell):
     rng = np.random.default_rng(steps)
     x = rng.normal(size=(3, steps, F_IN))
     R = rng.normal(size=(3, steps, UNITS) if return_sequences else (3, UNITS))
-    out_s, grads_s = _scratch(x, R, return_sequences)
+    out_s, grads_s = _scratch(cell, x, R, return_sequences)
     assert set(grads_s) == {"W", "U", "b", "x"}
     for other in (_torch, _keras):
         out_o, grads_o = other(x, R, return_sequences)
@@ -64,9 +67,10 @@ def test_rnn_layer_outputs_and_gradients_through_time(steps, return_sequences):
 
 
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last-state", "return-sequences"])
-def test_scratch_rnn_backward_matches_finite_differences(return_sequences):
+@CELLS
+def test_scratch_rnn_backward_matches_finite_differences(return_sequences, cell):
     x = np.random.default_rng(7).normal(size=(3, 6, F_IN))
-    errors = operation_fd_errors(SimpleRNN(*_weights(), return_sequences), x)
+    errors = operation_fd_errors(cell(*_weights(), return_sequences), x)
     assert set(errors) == {"input", "W", "U", "b"}
     assert max(errors.values()) <= 1e-6, errors
 

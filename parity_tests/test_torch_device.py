@@ -33,6 +33,55 @@ def test_cuda_without_a_gpu_says_so():
     assert "TRIPTYCH_TORCH_DEVICE='cuda', but this torch sees no CUDA device" in out.stderr
 
 
+def test_importing_torch_impl_changes_nothing_global():
+    """Every torch_impl module imports without reading TRIPTYCH_TORCH_DEVICE or touching torch's flags (a bad
+    value is not even noticed); torch_impl.setup.configure() reads it and names the bad value."""
+    code = """if True:
+        import importlib, pkgutil, torch, torch_impl
+        def flags():
+            return (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+                    torch.get_float32_matmul_precision())
+        before = flags()
+        names = sorted(m.name for m in pkgutil.iter_modules(torch_impl.__path__))
+        for name in names:
+            importlib.import_module(f"torch_impl.{name}")
+        from torch_impl import setup
+        assert flags() == before and setup.device() == torch.device("cpu"), (flags(), before, setup.device())
+        try:
+            setup.configure()
+        except ValueError as exc:
+            print(len(names), "modules;", exc)
+        """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TRIPTYCH_TORCH_DEVICE": "tpu0"})
+    assert out.returncode == 0, out.stderr
+    assert "TRIPTYCH_TORCH_DEVICE='tpu0' is not a torch device; expected cpu or cuda[:N]" in out.stdout
+    assert int(out.stdout.split()[0]) >= 15  # the ten models, descent, baseline, convert, init, setup, …
+
+
+def test_a_plugin_loss_hook_still_called_loss_fn_works_and_says_to_rename_it(monkeypatch):
+    """The torch loss hook is ``loss()`` in every package; a user's module written with the old ``loss_fn()``
+    keeps working (same loss, same gradients) with a FutureWarning naming the rename; neither is a ValueError."""
+    from triptych.frameworks import get_framework
+    from triptych.parity import parity_problem
+    from triptych.registry import resolve
+    from torch_impl import linreg
+    from torch_impl.training import loss_of
+
+    fw = get_framework("torch")
+    X, y = parity_problem("linreg", resolve("linreg", {}), 20)
+    net = fw.build("linreg")
+    loss, grads = fw.loss_and_grads(net, X, y)
+    monkeypatch.setattr(linreg, "loss_fn", linreg.loss, raising=False)
+    monkeypatch.delattr(linreg, "loss")
+    with pytest.warns(FutureWarning, match=r"torch_impl.linreg: the torch loss hook is now called loss\(\); rename loss_fn"):
+        old_loss, old_grads = fw.loss_and_grads(net, X, y)
+    assert old_loss == loss and all((old_grads[k] == grads[k]).all() for k in grads)
+    monkeypatch.delattr(linreg, "loss_fn")
+    with pytest.raises(ValueError, match=r"torch_impl.linreg: a torch model module needs loss\(\) -> nn.Module"):
+        loss_of(linreg)
+
+
 cuda = pytest.mark.skipif(os.environ.get("TRIPTYCH_TORCH_DEVICE", "cpu").split(":")[0] != "cuda",
                           reason="set TRIPTYCH_TORCH_DEVICE=cuda on a GPU machine")
 

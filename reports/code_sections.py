@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triptych.frameworks import FRAMEWORKS
-from triptych.registry import FRAMEWORK_PACKAGES, ModelSpec
+from triptych.frameworks import PACKAGES
+from triptych.registry import ModelSpec
 from reports.conventions import ROOT
 from reports.shared_code import Definition, stands_on
 
@@ -62,7 +63,7 @@ def split_sections(text: str) -> Sections:
 
 def source_path(spec: ModelSpec, framework: str) -> Path | None:
     """The file that implements ``spec`` in ``framework`` (found without importing it), or None."""
-    target = spec.modules.get(framework, f"{FRAMEWORK_PACKAGES[framework]}.{spec.name}")
+    target = spec.modules.get(framework, f"{PACKAGES[framework]}.{spec.name}")
     if not isinstance(target, str):
         origin = getattr(target, "__file__", None)
     else:
@@ -113,7 +114,7 @@ def aligned_code(spec: ModelSpec, sections: tuple[str, ...] = SECTIONS, whole: b
     for framework in FRAMEWORKS:
         path = source_path(spec, framework)
         if path is None:
-            files.append(CodeFile(framework, f"{FRAMEWORK_PACKAGES[framework]}/{spec.name}.py", None))
+            files.append(CodeFile(framework, f"{PACKAGES[framework]}/{spec.name}.py", None))
         else:
             files.append(CodeFile(framework, shown_path(path), split_sections(path.read_text(encoding="utf-8")),
                                   stands_on(path) if whole else []))

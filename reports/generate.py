@@ -5,6 +5,9 @@ into one folder.
 
     from reports.generate import main_report, run_report, write_report
     main_report("triptych-report", quick=True, models=names)   # -> exit code 0 | 1
+
+:data:`COMMAND` is the ``triptych report`` command, which the CLI finds through the ``triptych.commands``
+entry point (pyproject.toml), so the core never imports this package.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from triptych.commands import Command
 from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
@@ -103,3 +107,20 @@ def main_report(out: str | Path = "triptych-report", quick: bool = False, models
     index = Path(out).resolve() / "index.html"
     print_summary(reports, index, time.perf_counter() - start, study_reports)
     return 0 if all(r.ok for r in reports) and all(s.ok for s in study_reports) else 1
+
+
+def _add_arguments(parser) -> None:
+    parser.add_argument("--out", default="triptych-report")
+    parser.add_argument("--quick", action="store_true", help="few steps on small data (about a minute)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS))
+    parser.add_argument("--studies", nargs="*", choices=list(STUDIES), help="studies to run (default: all)")
+    parser.add_argument("--data", default="sample", help="MNIST: sample (default) | full | DIR")
+
+
+def _run(args) -> int:
+    return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
+                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True)
+
+
+COMMAND = Command("report", "write the comparison report (HTML, Markdown, CSV/JSON, plots)", _add_arguments, _run,
+                  scratch_kernels=True)

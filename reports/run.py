@@ -8,12 +8,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from triptych.backends import keras_label, run_ladders
+from triptych.backends import KERAS_BACKENDS, keras_label, run_ladders
 from triptych.bench import run_bench, time_inference
-from triptych.experiments import epochs_for, load_experiment, metrics
-from triptych.frameworks import FRAMEWORKS, get_framework
+from triptych.experiments import epochs_for, load_experiment
+from triptych.frameworks import FRAMEWORKS
 from triptych.parity import RungResult, run_ladder
 from triptych.registry import StudyResult, get_spec, get_study, resolve
+from triptych.runs import epoch_printer, initial_weights, train_and_evaluate
+from triptych.settings import selected_kernel_set
+from triptych.tolerances import ALL_RUNGS
 
 TRAIN_DTYPE = "float32"  # what people train in; parity runs in float64 and float32
 QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (those that take --data)
@@ -24,8 +27,8 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
-ALL_RUNGS = (1, 2, 3, 4, 5, 6)
-OTHER_KERAS_BACKENDS = ("jax", "torch")  # full reports: Keras on these too, as keras[jax] and keras[torch]
+OTHER_KERAS_BACKENDS = KERAS_BACKENDS[1:]  # full reports: Keras on jax and torch too (keras[jax], keras[torch]), beside
+# the first, TensorFlow, which the report's own process runs
 
 
 @dataclass
@@ -125,13 +128,8 @@ class Progress:
             print(f"[{self.done}/{self.total}] {self.label}: {what}", flush=True)
 
     def epochs(self, epochs: int):
-        """A ``progress`` callback for ``train`` that prints about ten epoch lines."""
-        every = max(1, epochs // 10)
-
-        def show(record: dict) -> None:
-            if record["epoch"] % every == 0 or record["epoch"] in (1, epochs):
-                self.say(f"training epoch {record['epoch']}/{epochs} (loss {record['loss']:.4g})")
-        return show
+        """A ``progress`` callback for ``train`` that says about ten epoch lines (triptych.runs.epoch_printer)."""
+        return epoch_printer(epochs, self.say)
 
 
 FLOAT32_RUNGS = (1, 2, 3, 4)  # the float32 checks with a tolerance; its trajectory (rung 5) only drifts, and
@@ -177,9 +175,7 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
     try:
         exp = load_experiment(model, data_for(model, data), quick=quick, seed=0)
         report.source, report.setup = exp.source, training_setup(model, quick, data, exp)
-        scratch = get_framework("scratch")
-        weights = scratch.get_weights(scratch.build(model, seed=report.setup["seed"], dtype=TRAIN_DTYPE,
-                                                    **exp.overrides))
+        weights = initial_weights("scratch", exp, seed=report.setup["seed"], dtype=TRAIN_DTYPE)
     except Exception as exc:  # noqa: BLE001 — reported on the page
         report.failures.append(Failure.from_exception("data and initial weights", exc))
         progress.skip(len(FRAMEWORKS))
@@ -196,7 +192,8 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
         task = time.perf_counter()
         progress.say("timing a training step through the API and in plain loops (triptych bench)")
         try:
-            report.bench = run_bench([model], frameworks=list(report.runs), progress=None, **BENCH[quick])
+            report.bench = run_bench([model], frameworks=list(report.runs), progress=None,
+                                     scratch_kernels=(selected_kernel_set(),), **BENCH[quick])
         except Exception as exc:  # noqa: BLE001
             report.failures.append(Failure.from_exception("bench", exc))
             progress.say(f"FAILED: {exc}")
@@ -234,20 +231,15 @@ def run_backend_parity(reports: list["ModelReport"], progress: Progress) -> None
 
 
 def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progress) -> FrameworkRun:
-    """Build in ``name``, load ``weights``, train on the shared batches, then test and time inference."""
-    fw = get_framework(name)
-    net = fw.build(exp.model, seed=setup["seed"], dtype=TRAIN_DTYPE, **exp.overrides)
-    fw.set_weights(net, weights)
-    kwargs = {k: setup[k] for k in ("epochs", "batch_size", "lr", "optimizer", "seed")}
-    if get_spec(exp.model).training.get("eval_every"):
-        kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
-    history = fw.train(net, exp.X_train, exp.y_train, progress=progress.epochs(setup["epochs"]), **kwargs)
-    predictions = fw.predict(net, exp.X_test)
-    infer_seconds = time_inference(fw, net, exp.X_test, INFER_REPEATS)
-    return FrameworkRun(name, fw.parameter_count(net), [float(v) for v in history["loss"]],
-                        metrics(exp.model, predictions, exp.y_test), history.get("best_epoch"),
-                        history["seconds"], len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
-
+    """Build in ``name``, load ``weights``, train on the shared batches and test (triptych.runs), then time
+    inference."""
+    run = train_and_evaluate(name, exp, weights, seed=setup["seed"], dtype=TRAIN_DTYPE,
+                             progress=progress.epochs(setup["epochs"]),
+                             **{k: setup[k] for k in ("epochs", "batch_size", "lr", "optimizer")})
+    infer_seconds = time_inference(run.fw, run.net, exp.X_test, INFER_REPEATS)
+    return FrameworkRun(name, run.fw.parameter_count(run.net), [float(v) for v in run.history["loss"]],
+                        run.metrics, run.history.get("best_epoch"), run.history["seconds"],
+                        len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Convolution, max-pooling and reshaping for images in NHWC layout (as Keras/TensorFlow store them).
 
-Everything is vectorised: the convolution gathers its windows once (im2col through
-``sliding_window_view``, into a buffer kept between steps) and multiplies them with the
-kernel in one matmul; the backward pass adds one shifted block per kernel offset back
-onto the input (kh·kw contiguous adds, never a loop over pixels or samples).
+The reference operations, as their equations: a convolution (Conv2D), then a max-pool (MaxPool2D), each
+with its backward pass beside its forward.  Both are vectorised over the batch and the pixels: the
+convolution reads every window at once through ``sliding_window_view`` and contracts it with the kernel
+(one tensordot); its input gradient adds one shifted block per kernel offset (kh·kw adds).  The tuned
+kernel that fuses a convolution with the pool after it is ``scratch/fast/conv.py``.
 """
 from __future__ import annotations
 
@@ -18,144 +19,93 @@ PADDINGS = ("valid", "same")
 
 
 class Conv2D(ParamOperation):
-    """Convolution, optionally followed by max-pooling over p×p windows (``pool=p``; 1: none).
+    """z[n, i, j, f] = Σ_{a, b, c} x̃[n, s·i + a, s·j + b, c] · K[a, b, c, f]   (cross-correlation, no bias)
 
-    conv:  z[n, i, j, f] = Σ_{a, b, c} x̃[n, s·i + a, s·j + b, c] · K[a, b, c, f]   (cross-correlation, no bias)
-    pool:  y[n, i, j, f] = max_{u, v < p} z[n, p·i + u, p·j + v, f]                (floor: a ragged edge is dropped)
-
-    x (N, H, W, C), K (kh, kw, C, F) → y (N, Ho, Wo, F), x̃ = x zero-padded as ``padding`` says.
-    The windows X_col are gathered once per pool offset (u, v), as p² planes of rows (n, i, j) with
-    columns (a, b, c), so one matmul gives every plane of z contiguous:  Z = X_col K_mat, y = the
-    plane-wise max.  Backward: dz is dy on the plane holding each output's first arg-max in
-    row-major order (as torch and TensorFlow route it) and zero elsewhere; dK = X_colᵀ dZ;
-    dx: for each kernel offset (a, b), dZ K[a, b]ᵀ (all kh·kw in one batched matmul), added onto x̃
-    shifted by (a, b) (kh·kw adds, no strided scatter), then unpadded.  z at the dropped edge is never
-    computed: its gradient is zero.
-
-    A layer that pools after a bias and a non-decreasing activation may pool first: max commutes
-    with both (:class:`Conv2DLayer`), so those run on a quarter of the values.
+    x (N, H, W, C), K (kh, kw, C, F) → z (N, Ho, Wo, F), x̃ = x zero-padded as ``padding`` says ('same':
+    TensorFlow's rule), Ho = ⌊(H̃ − kh) / s⌋ + 1.  Backward, from dz:
+        dK[a, b, c, f] = Σ_{n, i, j} x̃[n, s·i + a, s·j + b, c] · dz[n, i, j, f]
+        dx̃[n, s·i + a, s·j + b, c] += Σ_f dz[n, i, j, f] · K[a, b, c, f]    for every offset (a, b)
+    and dx is dx̃ without its padding.
     """
 
-    def __init__(self, K: np.ndarray, stride: int = 1, padding: str = "valid", pool: int = 1):
+    def __init__(self, K: np.ndarray, stride: int = 1, padding: str = "valid"):
         if padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
         if K.ndim != 4:
             raise ValueError(f"a conv kernel is (kh, kw, in, out), got shape {K.shape}")
         super().__init__(W=K)
-        self.stride, self.padding, self.pool = stride, padding, pool
+        self.stride, self.padding = stride, padding
 
     def _pads(self, x: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((top, bottom), (left, right)) zero rows and columns around x."""
         kh, kw = self.params["W"].shape[:2]
         if self.padding == "valid":
             return (0, 0), (0, 0)
         return same_padding(x.shape[1], kh, self.stride), same_padding(x.shape[2], kw, self.stride)
 
-    def _grid(self, padded: np.ndarray, a: int, b: int, dims: int) -> np.ndarray:
-        """The rows of ``padded`` that kernel offset (a, b) meets at every pooled conv position, as a
-        (N, Ho, p, Wo, p, ·) view: conv position (p·i + u, p·j + v) reads row s·(p·i + u) + a."""
-        s, p, (ho, wo) = self.stride, self.pool, self.out_size
-        rows = padded[:, a:a + s * (p * ho - 1) + 1:s, b:b + s * (p * wo - 1) + 1:s]
-        return rows.reshape(rows.shape[0], ho, p, wo, p, *rows.shape[3:3 + dims])
-
-    def _output(self):
-        x, K, s, p = self.input, self.params["W"], self.stride, self.pool
-        kh, kw, c, f = K.shape
+    def _check(self, x: np.ndarray) -> None:
+        c = self.params["W"].shape[2]
         if x.ndim != 4 or x.shape[3] != c:
             raise ValueError(f"Conv2D expects input (N, H, W, {c}), got {x.shape}")
-        self.pads = self._pads(x)
-        padded = np.pad(x, ((0, 0), *self.pads, (0, 0))) if any(sum(q) for q in self.pads) else x
-        self.padded_shape, n = padded.shape, len(x)
-        self.out_size = ho, wo = ((padded.shape[1] - kh) // s + 1) // p, ((padded.shape[2] - kw) // s + 1) // p
-        if ho < 1 or wo < 1:
-            raise ValueError(f"Conv2D: a {kh}×{kw} kernel with stride {s} and pool {p} leaves nothing of {x.shape}")
-        cols = self._buffer("cols", (p, p, n, ho, wo, kh, kw, c), x.dtype)  # im2col, reused from step to step
-        if c < 4:  # few channels: kh·kw shifted copies running along W (the window copy would run along C)
-            for a in range(kh):
-                for b in range(kw):
-                    cols[:, :, :, :, :, a, b] = self._grid(padded, a, b, 1).transpose(2, 4, 0, 1, 3, 5)
-        else:
-            windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))  # (N, ·, ·, C, kh, kw)
-            np.copyto(cols, self._grid(windows, 0, 0, 3).transpose(2, 4, 0, 1, 3, 6, 7, 5))
-        self.cols = cols.reshape(-1, kh * kw * c)
-        planes = (self.cols @ K.reshape(-1, f)).reshape(p * p, n, ho, wo, f)
-        if p == 1:
-            return planes[0]
-        out = np.maximum(planes[0], planes[1])
-        for k in range(2, p * p):
-            np.maximum(out, planes[k], out=out)
-        self.hits = np.empty(planes.shape, bool)  # plane k holds the first arg-max
-        taken = np.zeros(out.shape, bool)
-        for k in range(p * p):
-            np.equal(planes[k], out, out=self.hits[k])
-            self.hits[k] &= ~taken
-            taken |= self.hits[k]
-        return out
 
-    def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dZ (p²·N·Ho·Wo, F) first, which both gradients use: dy on each output's arg-max plane, zero elsewhere."""
-        if self.pool == 1:
-            self.dz = output_grad.reshape(-1, output_grad.shape[3])
-        else:
-            dz = self._buffer("dz", self.hits.shape, output_grad.dtype)
-            self.dz = np.multiply(output_grad, self.hits, out=dz).reshape(-1, output_grad.shape[3])
-        return super().backward(output_grad, input_grad)
+    def _output(self):
+        x, K, s = self.input, self.params["W"], self.stride
+        self._check(x)
+        self.pads = self._pads(x)
+        padded = np.pad(x, ((0, 0), *self.pads, (0, 0)))
+        if padded.shape[1] < K.shape[0] or padded.shape[2] < K.shape[1]:
+            raise ValueError(f"Conv2D: a {K.shape[0]}×{K.shape[1]} kernel does not fit in {x.shape}")
+        self.padded_shape = padded.shape
+        # windows[n, i, j, c, a, b] = x̃[n, s·i + a, s·j + b, c]   (a view, nothing copied)
+        self.windows = sliding_window_view(padded, K.shape[:2], axis=(1, 2))[:, ::s, ::s]
+        return np.tensordot(self.windows, K, axes=([3, 4, 5], [2, 0, 1]))
 
     def _input_grad(self, output_grad):
-        K, p = self.params["W"], self.pool
-        kh, kw, c, f = K.shape
-        n, (ho, wo) = len(output_grad), self.out_size
-        per_offset = self._buffer("per_offset", (kh * kw, p * p * n * ho * wo, c), output_grad.dtype)
-        np.matmul(self.dz, K.reshape(kh * kw, c, f).transpose(0, 2, 1), out=per_offset)
+        K, s = self.params["W"], self.stride
+        kh, kw = K.shape[:2]
+        _, ho, wo, _ = output_grad.shape
         dpadded = np.zeros(self.padded_shape, dtype=output_grad.dtype)
         for a in range(kh):
             for b in range(kw):
-                self._grid(dpadded, a, b, 1)[...] += per_offset[a * kw + b].reshape(p, p, n, ho, wo, c).transpose(
-                    2, 3, 0, 4, 1, 5)
+                dpadded[:, a:a + s * (ho - 1) + 1:s, b:b + s * (wo - 1) + 1:s] += output_grad @ K[a, b].T
         (top, bottom), (left, right) = self.pads
         return dpadded[:, top:dpadded.shape[1] - bottom, left:dpadded.shape[2] - right]
 
     def _param_grads(self, output_grad):
-        K = self.params["W"]
-        return {"W": (self.cols.T @ self.dz).reshape(K.shape)}
+        dK = np.tensordot(self.windows, output_grad, axes=([0, 1, 2], [0, 1, 2]))  # (C, kh, kw, F)
+        return {"W": dK.transpose(1, 2, 0, 3)}
 
 
 class MaxPool2D(Operation):
-    """y[n, i, j, c] = max over the p×p window at (p·i, p·j); stride p, no padding.
+    """y[n, i, j, c] = max_{u, v < p} x[n, p·i + u, p·j + v, c]: p×p windows, stride p, no padding.
 
-    x (N, H, W, C) → y (N, ⌊H/p⌋, ⌊W/p⌋, C): trailing rows and columns that do not fill a
-    window are dropped (floor), as in both frameworks.  dx: dy routed to the first arg-max of
-    each window in row-major order (as torch and TensorFlow do), zero elsewhere and on the
-    dropped rows and columns.
+    x (N, H, W, C) → y (N, ⌊H/p⌋, ⌊W/p⌋, C): trailing rows and columns that do not fill a window are
+    dropped (floor), as in both frameworks.  Backward: each dy[n, i, j, c] goes to the first arg-max of its
+    window in row-major order (as torch and TensorFlow route it); every other input, and the dropped rows
+    and columns, get zero.
     """
 
     def __init__(self, pool: int = 2):
         self.pool = pool
 
-    def _blocks(self, x: np.ndarray) -> np.ndarray:
-        """(N, Ho, p, Wo, p, C): window (i, j) is [:, i, :, j, :, :]; a view when nothing is cropped."""
+    def _windows(self, x: np.ndarray) -> np.ndarray:
+        """(N, Ho, Wo, C, p·p): window (i, j)'s p² values in row-major order."""
         p = self.pool
         n, h, w, c = x.shape
-        return x[:, :h // p * p, :w // p * p].reshape(n, h // p, p, w // p, p, c)
+        blocks = x[:, :h // p * p, :w // p * p].reshape(n, h // p, p, w // p, p, c)
+        return blocks.transpose(0, 1, 3, 5, 2, 4).reshape(n, h // p, w // p, c, p * p)
 
     def _output(self):
-        return self._blocks(self.input).max(axis=(2, 4))
+        return self._windows(self.input).max(axis=-1)
 
     def _input_grad(self, output_grad):
         p = self.pool
-        blocks = self._blocks(self.input)
-        routed = np.zeros_like(blocks, dtype=output_grad.dtype)
-        taken = np.zeros(self.output.shape, dtype=bool)
-        for a in range(p):  # p² window offsets, each over the whole batch
-            for b in range(p):
-                hit = blocks[:, :, a, :, b] == self.output
-                hit &= ~taken
-                taken |= hit
-                np.multiply(output_grad, hit, out=routed[:, :, a, :, b])
-        n, ho, _, wo, _, c = routed.shape
-        if (ho * p, wo * p) == self.input.shape[1:3]:  # nothing was cropped
-            return routed.reshape(self.input.shape)
+        first = self._windows(self.input).argmax(axis=-1)  # argmax: the first maximum
+        routed = (np.arange(p * p) == first[..., None]) * output_grad[..., None]  # (N, Ho, Wo, C, p²)
+        n, ho, wo, c, _ = routed.shape
         dx = np.zeros_like(self.input, dtype=output_grad.dtype)
-        dx[:, :ho * p, :wo * p] = routed.reshape(n, ho * p, wo * p, c)
+        dx[:, :ho * p, :wo * p] = routed.reshape(n, ho, wo, c, p, p).transpose(0, 1, 4, 2, 5, 3).reshape(
+            n, ho * p, wo * p, c)
         return dx
 
 
@@ -183,17 +133,22 @@ class Flatten(Reshape):
 
 
 class Conv2DLayer(Layer):
-    """y = maxpool_p(act(conv(x, W) + b)), without the pool when ``pool`` is 1.
-    x (N, H, W, C), W (kh, kw, C, F), b (F,) → y (N, Ho, Wo, F).
-
-    Computed as act(maxpool_p(conv(x, W)) + b): the same numbers, since the max over a window
-    commutes with adding the channel's bias and with any non-decreasing activation (ReLU, tanh,
-    sigmoid, linear) — and then the bias and the activation see a p² times smaller array."""
+    """y = act(conv(x, W) + b).   x (N, H, W, C), W (kh, kw, C, F), b (F,) → y (N, Ho, Wo, F)."""
 
     def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str = "linear", stride: int = 1,
-                 padding: str = "valid", pool: int = 1):
-        super().__init__(name, [Conv2D(W, stride, padding, pool), BiasAdd(b, inplace=True),
-                                ACTIVATIONS[activation](inplace=True)])
+                 padding: str = "valid"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
+        self.activation, self.stride, self.padding = activation, stride, padding
+        super().__init__(name, [Conv2D(W, stride, padding), BiasAdd(b), ACTIVATIONS[activation]()])
+
+
+class MaxPool2DLayer(Layer):
+    """y = maxpool_p(x) over p×p windows (:class:`MaxPool2D`); no parameters."""
+
+    def __init__(self, name: str, pool: int = 2):
+        self.pool = pool
+        super().__init__(name, [MaxPool2D(pool)])
 
 
 class ReshapeLayer(Layer):

@@ -11,16 +11,23 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["breast_cancer_data", "batches", "initialize_parameters_deep", "L_model_forward", "compute_cost",
+           "L_model_backward", "DeepNet", "build", "loss", "optimizer", "train"]
+
 import numpy as np
 
-# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1}; the functions below take X.T (30, m)
-from triptych.data import breast_cancer_data
 from scratch import trainer
 from scratch.init import get_initializer
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import SGD, Optimizer, make_optimizer
 
-__all__ = ["breast_cancer_data", "initialize_parameters_deep", "L_model_forward", "compute_cost",
-           "L_model_backward", "update_parameters", "DeepNet", "build", "train"]
+# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1} as triptych.data.breast_cancer_data
+#      returns them; NumPy rows in the shared sampler's batches (by default one full batch of the 398 training
+#      rows), which the functions below take as columns, X_b.T (30, m)
+from triptych.data import breast_cancer_data
+
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
 # ---- model: initialisation, then the forward and backward functions of one layer and of the whole stack
@@ -172,6 +179,11 @@ def compute_cost(AL, Y):
     return float(cost)
 
 
+def loss():
+    """The notebook's cost function, :func:`compute_cost` (J from AL and Y, both (1, m))."""
+    return compute_cost
+
+
 def L_model_backward(AL, Y, caches):
     """The backward pass from dAL = −(Y / AL − (1 − Y) / (1 − AL)) = (AL − Y) / (AL (1 − AL)) (per example)
     through every layer's cache: grads {"dA<l−1>", "dW<l>", "db<l>"}."""
@@ -186,33 +198,29 @@ def L_model_backward(AL, Y, caches):
     return grads
 
 
-# ---- optimizer: gradient descent, the notebook's update_parameters (in place, so the arrays stay live)
-def update_parameters(parameters, grads, learning_rate):
-    """W_l ← W_l − α dW_l,  b_l ← b_l − α db_l."""
-    L = len(parameters) // 2
-    for l in range(1, L + 1):
-        parameters["W" + str(l)] -= learning_rate * grads["dW" + str(l)]
-        parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
-    return parameters
+# ---- optimizer: the recipe, gradient descent with α = 0.0075: W_l ← W_l − α dW_l, b_l ← b_l − α db_l (the
+#      notebook's update_parameters) is the step of scratch's SGD; momentum, Nesterov or weight decay when the
+#      caller asks, another optimizer through the shared factory
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "sgd":
+        return make_optimizer(plan)
+    return SGD(plan.lr, **plan.options)
 
 
-class GradientDescent:
-    """update_parameters as an optimizer of the shared trainer, which hands it gradients by canonical name."""
-
-    def __init__(self, learning_rate: float):
-        self.lr = learning_rate  # the trainer sets it each epoch (learning-rate decay)
-
-    def step(self, parameters: dict, grads: dict) -> None:
-        update_parameters(parameters, {"d" + k: g for k, g in grads.items()}, self.lr)
-
-
-# ---- training: the shared trainer runs L_model_forward → compute_cost → L_model_backward → update per batch
-# (one full batch of 398 rows per epoch, 2,500 epochs by default)
+# ---- training: the notebook's loop over the shared batches, examples as columns: L_model_forward →
+#      compute_cost → L_model_backward → the update (trainer.Run keeps the books: each step's cost and its NaN
+#      check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: DeepNet, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    """Plain gradient descent (the recipe) updates with update_parameters; any other optimizer the plan names
-    (momentum, Nesterov, Adam, weight decay) is scratch's own (scratch/optimizers.py)."""
-    plain = plan.optimizer == "sgd" and not any(plan.options.values())
-    return trainer.fit(network, GradientDescent(plan.lr) if plain else make_optimizer(plan), X, y, plan)
+    data, cost, opt = batches(X, y, plan), loss(), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    parameters = network.parameters
+    for epoch in run.epochs():
+        for X_b, y_b in data.epoch(epoch):
+            AL, caches = L_model_forward(X_b.T, parameters)
+            run.record(cost(AL, y_b.T))
+            grads = L_model_backward(AL, y_b.T, caches)
+            opt.step(parameters, {name: grads["d" + name] for name in parameters})
+    return run.history
 
 
 # ---- conversion: none, the parameters dict is the canonical layout (W<l> (n_l, n_{l−1}), b<l> (n_l, 1))

@@ -1,6 +1,8 @@
 """The scratch backend of the shared API (triptych.frameworks): NumPy only, canonical layout native."""
 from __future__ import annotations
 
+from scratch import kernels
+from scratch.fast import accelerate
 from triptych.checkpoints import load_npz, save_npz
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec
@@ -10,8 +12,13 @@ class ScratchFramework(Framework):
     name = "scratch"
 
     def _build(self, model, config, seed, dtype):
-        module = get_spec(model).module(self.name)
-        return Net(model, config, dtype, self.name, module.build(config, seed, dtype), {"seed": seed})
+        """The model file's network, from reference layers; with the fast kernels (the default,
+        ``TRIPTYCH_SCRATCH_KERNELS``) its layers swapped for the tuned ones, on the same parameter arrays."""
+        choice = kernels.selected()
+        network = get_spec(model).module(self.name).build(config, seed, dtype)
+        if choice == "fast":
+            network = accelerate(network)
+        return Net(model, config, dtype, self.name, network, {"seed": seed, "kernels": choice})
 
     def _get(self, net):
         return net.native.params()

@@ -5,7 +5,7 @@ training → conversion.
 """
 from __future__ import annotations
 
-__all__ = ["boston_data", "build", "loss", "train"]
+__all__ = ["boston_data", "batches", "build", "loss", "optimizer", "train"]
 
 import numpy as np
 
@@ -14,10 +14,15 @@ from scratch.init import get_initializer
 from scratch.layers import Dense, DropoutLayer
 from scratch.losses import MeanSquaredError
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import SGD, Optimizer, make_optimizer
 
-# ---- data: Boston housing standardised with training-set statistics, X (N, 13), y (N, 1) in $1000s
+# ---- data: Boston housing as triptych.data.boston_data returns it, standardised with training-set statistics,
+#      X (N, 13), y (N, 1) in $1000s; NumPy rows in the shared sampler's minibatches of 32
 from triptych.data import boston_data
+
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
 # ---- model: Dense(13, sigmoid) per entry of config["hidden"] (dropout after each if > 0), Dense(1)
@@ -41,10 +46,27 @@ def loss() -> MeanSquaredError:
     return MeanSquaredError()
 
 
-# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.01 (momentum, Nesterov, Adam, weight decay on request)
-# ---- training: the shared trainer; batch 32, evaluation every 10 epochs, best weights kept
+# ---- optimizer: the recipe, scratch's SGD with lr 0.01; momentum, Nesterov, Adam or weight decay when the
+#      caller asks (another optimizer: the shared factory)
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "sgd":
+        return make_optimizer(plan)
+    return SGD(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward → update over the shared batches (trainer.Run keeps the books:
+#      each step's loss and its NaN check, evaluation every 10 epochs, the best weights kept, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
 
 
 # ---- conversion: none — the scratch layout is the canonical one: hidden{i}.W (in, out), hidden{i}.b (out,),

@@ -6,7 +6,7 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "build", "loss", "train"]
+__all__ = ["load_mnist", "batches", "build", "loss", "optimizer", "train"]
 
 import numpy as np
 
@@ -15,15 +15,21 @@ from scratch.init import glorot_uniform, orthogonal
 from scratch.layers import Dense
 from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import Adam, Optimizer, make_optimizer
 from scratch.recurrent import LSTMLayer
 
-# ---- data: images (N, 28, 28) in [0, 1], read as 28 time steps of 28 pixels; labels (N,) 0..9
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them, each image
+#      read as 28 time steps of 28 pixels; NumPy rows in the shared sampler's minibatches of 128
 from triptych.mnist import load_mnist
 
 
-# ---- model: LSTM (last hidden state) → dense logits.  Keras's initialisers: Glorot-uniform input
-# kernel, orthogonal recurrent kernel, bias zero except the forget gate's, which starts at 1
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
+
+
+# ---- model: LSTM (gates i, f, g, o, step by step: scratch/recurrent.py), last hidden state → dense logits.
+#      Keras's initialisers: Glorot-uniform input kernel, orthogonal recurrent kernel, bias zero except the
+#      forget gate's, which starts at 1
 def build(config: dict, seed: int, dtype: str) -> Network:
     rng = np.random.default_rng(seed)
     f, u, classes = config["in_features"], config["units"], config["num_classes"]
@@ -40,10 +46,27 @@ def loss() -> SoftmaxCrossEntropy:
     return SoftmaxCrossEntropy()
 
 
-# ---- optimizer: plan.optimizer, by default Adam lr 1e-3 (scratch/optimizers.py)
-# ---- training: the shared trainer over the shared batches of 128
+# ---- optimizer: the recipe, scratch's Adam with lr 1e-3 (the parity ladder's tiny epsilon comes in plan.options;
+#      another optimizer the caller names: the shared factory)
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "adam":
+        return make_optimizer(plan)
+    return Adam(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward (through time) → update over the shared batches (trainer.Run keeps
+#      the books: each step's loss and its NaN check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
 
 
 # ---- conversion: none — the scratch layout is the canonical one: lstm.W (F, 4u), lstm.U (u, 4u), lstm.b (4u,)

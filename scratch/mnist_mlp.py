@@ -6,19 +6,25 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["load_mnist", "OneHotMeanSquaredError", "batches", "build", "loss", "optimizer", "train"]
+
 import numpy as np
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from scratch import trainer
 from scratch.conv import FlattenLayer
 from scratch.init import get_initializer
 from scratch.layers import Dense
 from scratch.losses import MeanSquaredError
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import SGD, Optimizer, make_optimizer
 
-__all__ = ["load_mnist", "OneHotMeanSquaredError", "build", "train"]
+# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST); NumPy rows in the shared sampler's minibatches of 512
+from triptych.mnist import load_mnist
+
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
 # ---- model: flatten → [Dense → ReLU] per entry of config["hidden"] → Dense to 10 raw outputs (no softmax)
@@ -33,7 +39,7 @@ def build(config: dict, seed: int, dtype: str) -> Network:
         last = i == len(sizes) - 1
         layers.append(Dense("output" if last else f"hidden{i}", W=init(rng, (n_in, n_out), n_in, n_out, dtype),
                             b=np.zeros(n_out, dtype), activation="linear" if last else config["activation"]))
-    return Network(layers, OneHotMeanSquaredError(), input_shape=tuple(config["image_size"]))
+    return Network(layers, loss(), input_shape=tuple(config["image_size"]))
 
 
 # ---- loss: MSE against the one-hot label, mean over all N × 10 entries (as torch MSELoss and Keras do)
@@ -44,10 +50,31 @@ class OneHotMeanSquaredError(MeanSquaredError):
         return super().forward(prediction, np.eye(prediction.shape[1], dtype=prediction.dtype)[target])
 
 
-# ---- optimizer: plan.optimizer, by default SGD lr 0.1 with momentum 0.9 (b ← 0.9 b + g, w ← w − lr·b)
-# ---- training: the shared trainer over the shared batches of 512
+def loss() -> OneHotMeanSquaredError:
+    return OneHotMeanSquaredError()
+
+
+# ---- optimizer: the recipe, scratch's SGD with lr 0.1 and momentum 0.9 (b ← 0.9 b + g, w ← w − lr·b; the
+#      momentum comes in plan.options from the model's declaration); another optimizer: the shared factory
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "sgd":
+        return make_optimizer(plan)
+    return SGD(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward → update over the shared batches (trainer.Run keeps the books:
+#      each step's loss and its NaN check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
 
 
 # ---- conversion: none, the scratch layout is the canonical one (hidden{i}.W (in, out), output.W (64, 10))

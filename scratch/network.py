@@ -60,9 +60,13 @@ class Network:
         the L2 terms included."""
         loss = self.forward_loss(x, y)
         dx = self.backward(self.loss.backward(), input_grad)
+        return loss, self.grads(), dx
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """{param name: dL/dparam} of the last backward pass, with the L2 terms' λ·p where ``l2`` names p."""
         grads, params = self.param_grads(), self.params()
         grads.update({name: grads[name] + lam * params[name] for name, lam in self.l2.items()})
-        return loss, grads, dx
+        return grads
 
     def params(self) -> dict[str, np.ndarray]:
         """Live parameter arrays (optimizers update them in place)."""

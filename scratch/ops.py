@@ -6,25 +6,13 @@ always has the shape of the thing it is the gradient of.
 
 A :class:`ParamOperation` also owns parameters (``self.params``, a dict of
 arrays) and fills ``self.param_grads`` (same keys, same shapes) on backward.
+
+These are the reference operations, written as their equations; ``scratch/fast/`` holds tuned
+versions of some of them (proven equal by parity_tests/test_scratch_kernels.py).
 """
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
-
-_BLAS: ThreadpoolController | None = None
-
-
-def single_blas_thread():
-    """Context manager: NumPy's BLAS on one thread while it is open (threadpoolctl).
-
-    For the small matmuls of a recurrent time loop, (N, u)·(u, 4u) once per step: handing each to a
-    second thread costs more than it saves, and far more when the machine's cores are busy (measured:
-    the LSTM forward pass 4 ms on one thread, 87 ms on two beside other jobs)."""
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = ThreadpoolController().select(user_api="blas")
-    return _BLAS.limit(limits=1)
 
 
 def assert_same_shape(array: np.ndarray, grad: np.ndarray, what: str = "gradient") -> None:
@@ -37,12 +25,9 @@ class Operation:
     """y = f(x).  Subclasses implement ``_output`` and ``_input_grad``.
 
     ``backward(dy, input_grad=False)`` skips dL/dx (and returns None) where nothing upstream needs
-    it: the first layers of a network during training.  An operation built with ``inplace=True``
-    may write its output over its input (its layer guarantees the input is a fresh array nobody
-    else reads)."""
+    it: the first layers of a network during training."""
 
     training = True  # switched by Network.train()/eval(); only dropout-like ops care
-    inplace = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input = x
@@ -57,15 +42,6 @@ class Operation:
         self.input_grad = self._input_grad(output_grad)
         assert_same_shape(self.input, self.input_grad, f"{type(self).__name__} input gradient")
         return self.input_grad
-
-    def _buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """A scratch array this operation keeps between calls (reallocated when the shape or dtype
-        changes): for temporaries that never leave the operation, such as im2col columns."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        array = buffers.get(name)
-        if array is None or array.shape != tuple(shape) or array.dtype != dtype:
-            array = buffers[name] = np.empty(shape, dtype)
-        return array
 
     def _output(self) -> np.ndarray:
         raise NotImplementedError
@@ -114,12 +90,11 @@ class WeightMultiply(ParamOperation):
 class BiasAdd(ParamOperation):
     """y = x + b.   b (out,) broadcast over every leading axis;  db = sum of dy over them."""
 
-    def __init__(self, b: np.ndarray, inplace: bool = False):
+    def __init__(self, b: np.ndarray):
         super().__init__(b=b)
-        self.inplace = inplace
 
     def _output(self):
-        return np.add(self.input, self.params["b"], out=self.input if self.inplace else None)
+        return self.input + self.params["b"]
 
     def _input_grad(self, output_grad):
         return output_grad
@@ -131,17 +106,13 @@ class BiasAdd(ParamOperation):
 # ---------------------------------------------------------------- activations
 
 
-class Activation(Operation):
-    """An element-wise y = f(x); with ``inplace=True`` y overwrites x (the backward reads only y)."""
-
-    def __init__(self, inplace: bool = False):
-        self.inplace = inplace
-
-    def _out(self) -> np.ndarray | None:
-        return self.input if self.inplace else None
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^−x).  For x < −709 (float64) e^−x overflows to inf and σ is 0, as it should be."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
-class Linear(Activation):
+class Linear(Operation):
     """y = x (identity activation)."""
 
     def _output(self):
@@ -151,40 +122,31 @@ class Linear(Activation):
         return output_grad
 
 
-def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """1 / (1 + e^−x), computed as (1 + tanh(x/2)) / 2: the same function, no overflow for large |x|."""
-    y = np.multiply(x, 0.5, out=out)
-    np.tanh(y, out=y)
-    y += 1.0
-    y *= 0.5
-    return y
-
-
-class Sigmoid(Activation):
+class Sigmoid(Operation):
     """y = σ(x);  dx = dy · y (1 − y)."""
 
     def _output(self):
-        return sigmoid(self.input, self._out())
+        return sigmoid(self.input)
 
     def _input_grad(self, output_grad):
         return output_grad * self.output * (1.0 - self.output)
 
 
-class Tanh(Activation):
+class Tanh(Operation):
     """y = tanh x;  dx = dy · (1 − y²)."""
 
     def _output(self):
-        return np.tanh(self.input, out=self._out())
+        return np.tanh(self.input)
 
     def _input_grad(self, output_grad):
         return output_grad * (1.0 - self.output * self.output)
 
 
-class ReLU(Activation):
-    """y = max(x, 0);  dx = dy · [y > 0]  (= [x > 0], and y survives an in-place forward)."""
+class ReLU(Operation):
+    """y = max(x, 0);  dx = dy · [y > 0]  (= [x > 0])."""
 
     def _output(self):
-        return np.maximum(self.input, 0, out=self._out())
+        return np.maximum(self.input, 0)
 
     def _input_grad(self, output_grad):
         return output_grad * (self.output > 0)

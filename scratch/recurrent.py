@@ -1,32 +1,37 @@
-"""Recurrent layers: the simple tanh RNN, the GRU and the LSTM, vectorised over the batch, with full
-backpropagation through time.
+"""Recurrent layers: the simple tanh RNN, the GRU and the LSTM, step by step, with backpropagation through
+time written as its equations.
 
-All three read x (N, T, F) from h₀ = 0 and return the last state h_T (N, u), or every state
-(N, T, u) with ``return_sequences`` (so that layers can be stacked).  Kernels hold their gate blocks
-side by side along the last axis: W (F, k·u), U (u, k·u).  The input part x_t W of every step is one
-matmul for the whole sequence; each step then needs one matmul, h_{t−1} U, forward and one, dz Uᵀ,
-backward; the kernel gradients are again one matmul each over all steps.  The time loops run NumPy's
-BLAS on one thread (:func:`scratch.ops.single_blas_thread`): their matmuls are too small to share.
+Each cell is three pieces: its forward for one time step (:meth:`Recurrent.step`), its backward for one
+time step (:meth:`Recurrent.step_backward`), and the loop over time that runs them (:class:`Recurrent`),
+vectorised over the batch.  All three read x (N, T, F) from h₀ = 0 (and c₀ = 0) and return the last state
+h_T (N, u), or every state (N, T, u) with ``return_sequences`` (so that layers can be stacked).  Kernels
+hold their gate blocks side by side along the last axis: W (F, k·u), U (u, k·u).
+
+The tuned kernels (whole-sequence matmuls, one BLAS thread, buffers, σ through tanh) are
+``scratch/fast/recurrent.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from scratch.layers import Layer
-from scratch.ops import ParamOperation, single_blas_thread
+from scratch.ops import ParamOperation, sigmoid
 
 
 class Recurrent(ParamOperation):
-    """What the three cells share: weight and input checks, the time-major layout of the states,
-    the output (last state or the sequence) and the backward pass around the cell's own BPTT.
+    """The loop over time the three cells share, around the cell's own step forward and backward.
+
+    Forward, for t = 1..T:  state_t = step(x_t, state_{t−1}), h_t its first member.
+    Backward, for t = T..1, with dh_t = dL/dh_t from the output (every step with ``return_sequences``,
+    else step T only) plus what step t + 1 sent back:  (dx_t, d state_{t−1}, grads_t) = step_backward(...),
+    and dL/dθ = Σ_t grads_t for θ = W, U, b.
 
     Subclasses set ``GATES`` (k, gate blocks in the kernels) and ``BIAS_ROWS`` (1: b (k·u,);
-    2: b (2, k·u), an input and a recurrent bias), and implement ``_output`` and ``_bptt``, which
-    leaves the time-major (T, N, k·u) gradients of the pre-activations' input part in ``self.da``
-    and of their recurrent part in ``self.dc``; the gradients follow from those."""
+    2: b (2, k·u), an input and a recurrent bias) and write :meth:`step` and :meth:`step_backward`."""
 
     GATES = 1
     BIAS_ROWS = 1
+    STATES = 1  # arrays in the state: (h,), or (h, c) for the LSTM
 
     def __init__(self, W: np.ndarray, U: np.ndarray, b: np.ndarray, return_sequences: bool = False):
         units, k = U.shape[0], self.GATES
@@ -37,233 +42,153 @@ class Recurrent(ParamOperation):
         super().__init__(W=W, U=U, b=b)
         self.units, self.return_sequences = units, return_sequences
 
-    def _input_part(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """x_t W + b for every step at once, time-major (T, N, k·u); keeps the input as time-major rows
-        (T·N, F), so that every step reads and writes contiguous (N, ·) blocks."""
+    def step(self, x_t: np.ndarray, state: tuple) -> tuple[tuple, tuple]:
+        """(state_t, cache) from x_t (N, F) and state_{t−1}."""
+        raise NotImplementedError
+
+    def step_backward(self, d_state: tuple, cache: tuple) -> tuple[np.ndarray, tuple, dict]:
+        """(dx_t, d state_{t−1}, {W, U, b: this step's share}) from d state_t and the step's cache."""
+        raise NotImplementedError
+
+    def _output(self):
         x, f = self.input, self.params["W"].shape[0]
         if x.ndim != 3 or x.shape[2] != f:
             raise ValueError(f"{type(self).__name__} expects input (N, T, {f}), got {x.shape}")
-        self.x_rows = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(-1, f)
-        part = np.matmul(self.x_rows, W).reshape(x.shape[1], x.shape[0], W.shape[1])
-        part += b
-        return part
-
-    def _states(self, steps: int, n: int, dtype) -> np.ndarray:
-        """h[t] = h_t for t = 0..T, time-major (T + 1, N, u), with h[0] = h₀ = 0."""
-        self.h = np.zeros((steps + 1, n, self.units), dtype=dtype)
-        return self.h
-
-    def _result(self) -> np.ndarray:
-        return self.h[1:].transpose(1, 0, 2).copy() if self.return_sequences else self.h[-1].copy()
-
-    def _incoming(self, output_grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """(dL/dh_t from the output for every step, time-major, or None; dL/dh_T before step T's share)."""
-        if self.return_sequences:
-            return output_grad.transpose(1, 0, 2), np.zeros(output_grad.shape[::2], dtype=output_grad.dtype)
-        return None, output_grad.copy()
+        state = (np.zeros((len(x), self.units), dtype=self.params["U"].dtype),) * self.STATES
+        self.caches, hs = [], []
+        for t in range(x.shape[1]):
+            state, cache = self.step(x[:, t], state)
+            self.caches.append(cache)
+            hs.append(state[0])
+        return np.stack(hs, axis=1) if self.return_sequences else hs[-1]
 
     def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """BPTT first: the input and the parameter gradients both follow from its da and dc."""
+        """Backpropagation through time first: the input and the parameter gradients both come out of it."""
         self._bptt(output_grad)
         return super().backward(output_grad, input_grad)
 
     def _bptt(self, output_grad: np.ndarray) -> None:
-        raise NotImplementedError
+        steps = len(self.caches)
+        d_state = (np.zeros((len(self.input), self.units), dtype=output_grad.dtype),) * self.STATES  # from step T + 1
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        dxs = [None] * steps
+        for t in reversed(range(steps)):
+            dh = d_state[0]
+            if self.return_sequences:
+                dh = dh + output_grad[:, t]
+            elif t == steps - 1:
+                dh = dh + output_grad
+            dxs[t], d_state, grads = self.step_backward((dh, *d_state[1:]), self.caches[t])
+            for key, grad in grads.items():
+                self.grads[key] += grad
+        self.dx = np.stack(dxs, axis=1)
 
     def _input_grad(self, output_grad):
-        """dx_t = da_t Wᵀ."""
-        steps, n = self.h.shape[0] - 1, self.h.shape[1]
-        return (self.da.reshape(steps * n, -1) @ self.params["W"].T).reshape(steps, n, -1).transpose(1, 0, 2)
+        return self.dx
 
     def _param_grads(self, output_grad):
-        """dW = Σ_t x_tᵀ da_t, dU = Σ_t h_{t−1}ᵀ dc_t, db = Σ_t Σ_n da_t (and dc_t for a recurrent bias)."""
-        da, dc = self.da.reshape(-1, self.da.shape[-1]), self.dc.reshape(-1, self.dc.shape[-1])
-        bias = da.sum(axis=0) if self.BIAS_ROWS == 1 else np.stack([da.sum(axis=0), dc.sum(axis=0)])
-        return {"W": self.x_rows.T @ da, "U": self.h[:-1].reshape(-1, self.units).T @ dc, "b": bias}
+        return self.grads
 
 
 class SimpleRNN(Recurrent):
     """x (N, T, F), W (F, u), U (u, u), b (u,) → h_T (N, u) or h (N, T, u) (``return_sequences``).
 
-        h_t = tanh(x_t W + h_{t−1} U + b)
-    Backward, t = T..1, with dh_t (from the output and from step t + 1):
-        dz_t = dh_t ⊙ (1 − h_t²);  dh_{t−1} = dz_t Uᵀ
-    and dW = Σ_t x_tᵀ dz_t,  dU = Σ_t h_{t−1}ᵀ dz_t,  db = Σ_t Σ_n dz_t,  dx_t = dz_t Wᵀ.
+    Step t:           h_t = tanh(x_t W + h_{t−1} U + b)
+    Step t backward:  dz = dh_t ⊙ (1 − h_t²);  dx_t = dz Wᵀ;  dh_{t−1} = dz Uᵀ;
+                      dW += x_tᵀ dz,  dU += h_{t−1}ᵀ dz,  db += Σ_n dz.
     """
 
-    def _output(self):
-        xw = self._input_part(self.params["W"], self.params["b"])  # every step's input part: (T, N, u)
-        h = self._states(xw.shape[0], xw.shape[1], xw.dtype)
-        with single_blas_thread():
-            for t in range(xw.shape[0]):
-                np.matmul(h[t], self.params["U"], out=h[t + 1])
-                h[t + 1] += xw[t]
-                np.tanh(h[t + 1], out=h[t + 1])
-        return self._result()
+    def step(self, x_t, state):
+        (h_prev,) = state
+        W, U, b = self.params["W"], self.params["U"], self.params["b"]
+        h = np.tanh(x_t @ W + h_prev @ U + b)
+        return (h,), (x_t, h_prev, h)
 
-    def _bptt(self, output_grad):
-        dh_out, dh = self._incoming(output_grad)
-        local = self.h[1:] * self.h[1:]
-        np.subtract(1.0, local, out=local)  # tanh' at every step
-        self.da = self.dc = np.empty_like(local)
-        U_T = np.ascontiguousarray(self.params["U"].T)
-        with single_blas_thread():
-            for t in reversed(range(local.shape[0])):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                np.multiply(dh, local[t], out=self.da[t])
-                np.matmul(self.da[t], U_T, out=dh)
+    def step_backward(self, d_state, cache):
+        (dh,), (x_t, h_prev, h) = d_state, cache
+        dz = dh * (1.0 - h * h)
+        grads = {"W": x_t.T @ dz, "U": h_prev.T @ dz, "b": dz.sum(axis=0)}
+        return dz @ self.params["W"].T, (dz @ self.params["U"].T,), grads
 
 
 class GRU(Recurrent):
     """x (N, T, F), W (F, 3u), U (u, 3u), b (2, 3u) → h_T (N, u) or h (N, T, u); gate blocks z, r, h
     (update, reset, candidate: Keras's order); b[0] is the input bias, b[1] the recurrent bias.
-    The reset gate acts after the recurrent matmul (torch's GRU, Keras's ``reset_after=True``):
+    The reset gate acts after the recurrent matmul (torch's GRU, Keras's ``reset_after=True``).
 
+    Step t:
         [a_z, a_r, a_h] = x_t W + b[0];   [c_z, c_r, c_h] = h_{t−1} U + b[1]
         z = σ(a_z + c_z);  r = σ(a_r + c_r);  n = tanh(a_h + r ⊙ c_h)
-        h_t = z ⊙ h_{t−1} + (1 − z) ⊙ n  = n + z ⊙ (h_{t−1} − n)
-    Backward, t = T..1, with dh_t (from the output and from step t + 1):
-        dn = dh_t ⊙ (1 − z) ⊙ (1 − n²)                       (d a_h)
+        h_t = z ⊙ h_{t−1} + (1 − z) ⊙ n
+    Step t backward, from dh_t:
+        d a_h = dh_t ⊙ (1 − z) ⊙ (1 − n²)
         d a_z = d c_z = dh_t ⊙ (h_{t−1} − n) ⊙ z(1 − z)
-        d a_r = d c_r = dn ⊙ c_h ⊙ r(1 − r);   d c_h = dn ⊙ r
-        dh_{t−1} = dh_t ⊙ z + [d c_z, d c_r, d c_h] Uᵀ
-    The factors after dh_t are computed for all steps at once; dW, dU, db and dx then follow from the
-    input-side gradients [d a_z, d a_r, dn] and the recurrent-side ones [d c_z, d c_r, d c_h].
-    r ⊙ c_h holds the recurrent bias b[1]'s candidate block inside the reset, so it cannot be folded
-    into b[0] (the z and r blocks could be).  σ(v) = (1 + tanh(v/2)) / 2: the z and r columns of W, U
-    and both biases are halved once, and one tanh then activates both gates.
+        d a_r = d c_r = d a_h ⊙ c_h ⊙ r(1 − r);   d c_h = d a_h ⊙ r
+        dx_t = da Wᵀ;  dh_{t−1} = dh_t ⊙ z + dc Uᵀ
+        dW += x_tᵀ da,  dU += h_{t−1}ᵀ dc,  db[0] += Σ_n da,  db[1] += Σ_n dc
+    with da = [d a_z, d a_r, d a_h] and dc = [d c_z, d c_r, d c_h].  r ⊙ c_h holds the recurrent bias
+    b[1]'s candidate block inside the reset, so it cannot be folded into b[0] (the z and r blocks could be).
     """
 
     GATES, BIAS_ROWS = 3, 2
 
-    def _output(self):
-        u = self.units
+    def step(self, x_t, state):
+        (h_prev,) = state
         W, U, b = self.params["W"], self.params["U"], self.params["b"]
-        half = np.ones(3 * u, dtype=W.dtype)
-        half[:2 * u] = 0.5
-        xw = self._input_part(W * half, b[0] * half)  # every step's input part: (T, N, 3u)
-        U_half, b1_half = U * half, b[1] * half
-        h = self._states(xw.shape[0], xw.shape[1], xw.dtype)
-        self.gates = np.empty(xw.shape, dtype=xw.dtype)  # z, r, n per step
-        self.c = np.empty(xw.shape, dtype=xw.dtype)  # h_{t−1} U + b[1] (z, r halved); c_h before the reset
-        with single_blas_thread():
-            for t in range(xw.shape[0]):
-                c, g = self.c[t], self.gates[t]
-                np.matmul(h[t], U_half, out=c)
-                c += b1_half
-                zr = np.add(xw[t, :, :2 * u], c[:, :2 * u], out=g[:, :2 * u])
-                np.tanh(zr, out=zr)
-                zr *= 0.5
-                zr += 0.5
-                n = np.multiply(g[:, u:2 * u], c[:, 2 * u:], out=g[:, 2 * u:])  # r ⊙ c_h
-                n += xw[t, :, 2 * u:]
-                np.tanh(n, out=n)
-                np.subtract(h[t], n, out=h[t + 1])
-                h[t + 1] *= g[:, :u]
-                h[t + 1] += n
-        return self._result()
+        a_z, a_r, a_h = np.split(x_t @ W + b[0], 3, axis=1)
+        c_z, c_r, c_h = np.split(h_prev @ U + b[1], 3, axis=1)
+        z, r = sigmoid(a_z + c_z), sigmoid(a_r + c_r)
+        n = np.tanh(a_h + r * c_h)
+        h = z * h_prev + (1.0 - z) * n
+        return (h,), (x_t, h_prev, z, r, n, c_h)
 
-    def _bptt(self, output_grad):
-        steps, n_samples, u = self.gates.shape[0], self.gates.shape[1], self.units
-        z, r, n = self.gates[..., :u], self.gates[..., u:2 * u], self.gates[..., 2 * u:]
-        dn = (1.0 - z) * (1.0 - n * n)
-        dz = (self.h[:-1] - n) * z * (1.0 - z)
-        dr = dn * self.c[..., 2 * u:] * r * (1.0 - r)
-        input_side = np.stack([dz, dr, dn], axis=2)  # (T, N, 3, u), times dh_t
-        recurrent_side = np.stack([dz, dr, dn * r], axis=2)
-        dh_out, dh = self._incoming(output_grad)
-        dh_all = np.empty((steps, n_samples, u), dtype=output_grad.dtype)
-        self.dc = np.empty((steps, n_samples, 3, u), dtype=output_grad.dtype)
-        U_T = np.ascontiguousarray(self.params["U"].T)
-        through = np.empty((n_samples, u), dtype=output_grad.dtype)
-        with single_blas_thread():
-            for t in reversed(range(steps)):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                dh_all[t] = dh
-                np.multiply(dh[:, None, :], recurrent_side[t], out=self.dc[t])
-                np.multiply(dh, z[t], out=through)
-                np.matmul(self.dc[t].reshape(n_samples, 3 * u), U_T, out=dh)
-                dh += through
-        self.da = np.multiply(dh_all[:, :, None, :], input_side, out=input_side).reshape(steps, n_samples, 3 * u)
-        self.dc = self.dc.reshape(steps, n_samples, 3 * u)
+    def step_backward(self, d_state, cache):
+        (dh,), (x_t, h_prev, z, r, n, c_h) = d_state, cache
+        da_h = dh * (1.0 - z) * (1.0 - n * n)
+        da_z = dh * (h_prev - n) * z * (1.0 - z)
+        da_r = da_h * c_h * r * (1.0 - r)
+        da = np.concatenate([da_z, da_r, da_h], axis=1)
+        dc = np.concatenate([da_z, da_r, da_h * r], axis=1)
+        grads = {"W": x_t.T @ da, "U": h_prev.T @ dc, "b": np.stack([da.sum(axis=0), dc.sum(axis=0)])}
+        return da @ self.params["W"].T, (dh * z + dc @ self.params["U"].T,), grads
 
 
 class LSTM(Recurrent):
     """x (N, T, F), W (F, 4u), U (u, 4u), b (4u,) → h_T (N, u) or h (N, T, u); gates i, f, g, o along
     the last axis (Keras's and torch's order).
 
-    With h₀ = c₀ = 0, for t = 1..T:
-        z = x_t W + h_{t−1} U + b = [z_i, z_f, z_g, z_o]
+    Step t, from (h_{t−1}, c_{t−1}):
+        [z_i, z_f, z_g, z_o] = x_t W + h_{t−1} U + b
         i, f, o = σ(z_i), σ(z_f), σ(z_o);  g = tanh z_g
         c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh c_t
-    Backward, t = T..1, with dh_t (from the output and from step t + 1) and dc_t:
-        do = dh_t ⊙ tanh c_t;  dc_t += dh_t ⊙ o ⊙ (1 − tanh² c_t)
-        di = dc_t ⊙ g;  df = dc_t ⊙ c_{t−1};  dg = dc_t ⊙ i;  dc_{t−1} = dc_t ⊙ f
-        dz = [di·i(1−i), df·f(1−f), dg·(1−g²), do·o(1−o)];  dh_{t−1} = dz Uᵀ
-    and then dW = Σ_t x_tᵀ dz_t,  dU = Σ_t h_{t−1}ᵀ dz_t,  db = Σ_t Σ_n dz_t,  dx_t = dz_t Wᵀ.
+    Step t backward, from dh_t and dc_t (what step t + 1 sent back):
+        do = dh_t ⊙ tanh c_t;  dc = dc_t + dh_t ⊙ o ⊙ (1 − tanh² c_t)
+        di = dc ⊙ g;  df = dc ⊙ c_{t−1};  dg = dc ⊙ i;  dc_{t−1} = dc ⊙ f
+        dz = [di ⊙ i(1 − i), df ⊙ f(1 − f), dg ⊙ (1 − g²), do ⊙ o(1 − o)]
+        dx_t = dz Wᵀ;  dh_{t−1} = dz Uᵀ;  dW += x_tᵀ dz,  dU += h_{t−1}ᵀ dz,  db += Σ_n dz.
     """
 
-    GATES = 4
+    GATES, STATES = 4, 2
 
-    def _output(self):
-        W, U, u = self.params["W"], self.params["U"], self.units
-        # σ(z) = (1 + tanh(z/2)) / 2, so one tanh activates all four gates: halve the σ-gates' columns of
-        # W, U and b once, then a ← tanh(a)·m + k with m = k = ½ on the σ-gates (m = 1, k = 0 on g)
-        half = np.full(4 * u, 0.5, dtype=W.dtype)
-        half[2 * u:3 * u] = 1.0
-        shift = 1.0 - half
-        self.gates = self._input_part(W * half, self.params["b"] * half)  # x_t W + b, then activated i, f, g, o
-        steps, n = self.gates.shape[:2]
-        U_half = U * half
-        self.c = np.zeros((steps + 1, n, u), dtype=W.dtype)  # c[t + 1] = c_t; c[0] = c₀ = 0
-        h = self._states(steps, n, W.dtype)
-        self.tanh_c = np.empty((steps, n, u), dtype=W.dtype)
-        recurrent, product = np.empty((n, 4 * u), dtype=W.dtype), np.empty((n, u), dtype=W.dtype)
-        with single_blas_thread():
-            for t in range(steps):
-                a = self.gates[t]
-                a += np.matmul(h[t], U_half, out=recurrent)
-                np.tanh(a, out=a)
-                a *= half
-                a += shift
-                np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
-                self.c[t + 1] += np.multiply(a[:, :u], a[:, 2 * u:3 * u], out=product)  # + i ⊙ g
-                np.tanh(self.c[t + 1], out=self.tanh_c[t])
-                np.multiply(a[:, 3 * u:], self.tanh_c[t], out=h[t + 1])  # o ⊙ tanh c_t
-        return self._result()
+    def step(self, x_t, state):
+        h_prev, c_prev = state
+        W, U, b = self.params["W"], self.params["U"], self.params["b"]
+        z_i, z_f, z_g, z_o = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)
+        i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
+        c = f * c_prev + i * g
+        h = o * np.tanh(c)
+        return (h, c), (x_t, h_prev, c_prev, i, f, g, o, c)
 
-    def _bptt(self, output_grad):
-        steps, n, u = self.gates.shape[0], self.gates.shape[1], self.units
-        a = self.gates
-        i, f, g, o = a[..., :u], a[..., u:2 * u], a[..., 2 * u:3 * u], a[..., 3 * u:]
-        # every factor that does not depend on the incoming gradient, for all steps at once:
-        # dz = [dc, dc, dc, dh] ⊙ [g, c_{t−1}, i, tanh c_t] ⊙ [σ', σ', tanh', σ'] and dc gets dh ⊙ o ⊙ tanh'(c_t)
-        local = 1.0 - a
-        local *= a  # σ' = σ(1 − σ) on all four blocks, then tanh' = 1 − g² on g's
-        np.multiply(g, g, out=local[..., 2 * u:3 * u])
-        np.subtract(1.0, local[..., 2 * u:3 * u], out=local[..., 2 * u:3 * u])
-        for k, partner in enumerate((g, self.c[:-1], i, self.tanh_c)):
-            local[..., k * u:(k + 1) * u] *= partner
-        local = local.reshape(steps, n, 4, u)
-        dc_from_h = self.tanh_c * self.tanh_c
-        np.subtract(1.0, dc_from_h, out=dc_from_h)
-        dc_from_h *= o
-        dh_out, dh = self._incoming(output_grad)
-        dz = np.empty((steps, n, 4, u), dtype=output_grad.dtype)
-        dc, product = np.zeros((n, u), dtype=output_grad.dtype), np.empty((n, u), dtype=output_grad.dtype)
-        U_T = np.ascontiguousarray(self.params["U"].T)
-        with single_blas_thread():
-            for t in reversed(range(steps)):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                dc += np.multiply(dh, dc_from_h[t], out=product)
-                np.multiply(dc[:, None, :], local[t, :, :3], out=dz[t, :, :3])
-                np.multiply(dh, local[t, :, 3], out=dz[t, :, 3])
-                dc *= f[t]
-                np.matmul(dz[t].reshape(n, 4 * u), U_T, out=dh)
-        self.da = self.dc = dz.reshape(steps, n, 4 * u)
+    def step_backward(self, d_state, cache):
+        (dh, dc_next), (x_t, h_prev, c_prev, i, f, g, o, c) = d_state, cache
+        tanh_c = np.tanh(c)
+        do = dh * tanh_c
+        dc = dc_next + dh * o * (1.0 - tanh_c * tanh_c)
+        di, df, dg = dc * g, dc * c_prev, dc * i
+        dz = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g * g), do * o * (1.0 - o)],
+                            axis=1)
+        grads = {"W": x_t.T @ dz, "U": h_prev.T @ dz, "b": dz.sum(axis=0)}
+        return dz @ self.params["W"].T, (dz @ self.params["U"].T, dc * f), grads
 
 
 class RNNLayer(Layer):

@@ -5,6 +5,8 @@ Sections, as in torch_impl/rnn.py and keras_impl/rnn.py: data → model → loss
 """
 from __future__ import annotations
 
+__all__ = ["load_mnist", "batches", "build", "loss", "optimizer", "train"]
+
 import numpy as np
 
 from scratch import trainer
@@ -12,30 +14,55 @@ from scratch.init import glorot_uniform, orthogonal
 from scratch.layers import Dense
 from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import Adam, Optimizer, make_optimizer
 from scratch.recurrent import RNNLayer
 
-# ---- data: triptych.mnist.load_mnist, images (N, 28, 28) in [0, 1] read as 28 steps of 28 pixels
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them, each image
+#      read as 28 time steps of 28 pixels; NumPy rows in the shared sampler's minibatches of 128
 from triptych.mnist import load_mnist
 
-__all__ = ["load_mnist", "build", "train"]
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
-# ---- model: h_t = tanh(x_t W + h_{t−1} U + b), last state → dense logits.  Keras's initialisers:
-# Glorot-uniform input kernel, orthogonal recurrent kernel, zero bias
+# ---- model: h_t = tanh(x_t W + h_{t−1} U + b), step by step (scratch/recurrent.py), last state → dense logits.
+#      Keras's initialisers: Glorot-uniform input kernel, orthogonal recurrent kernel, zero bias
 def build(config: dict, seed: int, dtype: str) -> Network:
     rng = np.random.default_rng(seed)
     f, u, classes = config["in_features"], config["units"], config["num_classes"]
     layers = [RNNLayer("rnn", W=glorot_uniform(rng, (f, u), f, u, dtype), U=orthogonal(rng, (u, u), u, u, dtype),
                        b=np.zeros(u, dtype)),
               Dense("output", W=glorot_uniform(rng, (u, classes), u, classes, dtype), b=np.zeros(classes, dtype))]
-    # ---- loss: softmax cross-entropy on the logits
-    return Network(layers, SoftmaxCrossEntropy(), input_shape=(28, f))
+    return Network(layers, loss(), input_shape=(28, f))
 
 
-# ---- optimizer: plan.optimizer, by default Adam lr 1e-3 (scratch/optimizers.py)
-# ---- training: the shared trainer over the shared batches of 128
+# ---- loss: softmax cross-entropy on the logits
+def loss() -> SoftmaxCrossEntropy:
+    return SoftmaxCrossEntropy()
+
+
+# ---- optimizer: the recipe, scratch's Adam with lr 1e-3 (the parity ladder's tiny epsilon comes in plan.options;
+#      another optimizer the caller names: the shared factory)
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "adam":
+        return make_optimizer(plan)
+    return Adam(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward (through time) → update over the shared batches (trainer.Run keeps
+#      the books: each step's loss and its NaN check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
+
 
 # ---- conversion: none; the scratch layout is the canonical one (rnn.W (F, u), rnn.U (u, u), rnn.b (u,))

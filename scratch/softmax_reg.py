@@ -5,19 +5,25 @@ data → model → loss → optimizer → training → conversion.
 """
 from __future__ import annotations
 
+__all__ = ["load_mnist", "batches", "build", "loss", "optimizer", "train"]
+
 import numpy as np
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from scratch import trainer
 from scratch.conv import FlattenLayer
 from scratch.init import get_initializer
 from scratch.layers import Dense
 from scratch.losses import SoftmaxCrossEntropy
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import SGD, Optimizer, make_optimizer
 
-__all__ = ["load_mnist", "build", "loss", "train"]
+# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST); NumPy rows in the shared sampler's minibatches of 256
+from triptych.mnist import load_mnist
+
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
 # ---- model: flatten (N, 28, 28) → (N, 784) row-major, then one Dense layer to the 10 logits: z = x W + b
@@ -35,10 +41,26 @@ def loss() -> SoftmaxCrossEntropy:
     return SoftmaxCrossEntropy()
 
 
-# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (scratch/optimizers.py)
-# ---- training: the shared trainer over the shared batches of 256
+# ---- optimizer: the recipe, scratch's SGD with lr 0.1 (another optimizer the caller names: the shared factory)
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "sgd":
+        return make_optimizer(plan)
+    return SGD(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward → update over the shared batches (trainer.Run keeps the books:
+#      each step's loss and its NaN check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
 
 
 # ---- conversion: none, the scratch layout is the canonical one (output.W (784, 10), output.b (10,))

@@ -5,7 +5,7 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["xor_data", "build", "loss", "train"]
+__all__ = ["xor_data", "batches", "build", "loss", "optimizer", "train"]
 
 import numpy as np
 
@@ -14,10 +14,15 @@ from scratch.init import get_initializer
 from scratch.layers import Dense
 from scratch.losses import BinaryCrossEntropy
 from scratch.network import Network
-from scratch.optimizers import make_optimizer
+from scratch.optimizers import SGD, Optimizer, make_optimizer
 
-# ---- data: the four XOR points, X (4, 2) float, y (4, 1) in {0, 1}; the network takes them as they are
+# ---- data: the four XOR points as triptych.data.xor_data returns them, X (4, 2) float, y (4, 1) in {0, 1};
+#      the network takes NumPy rows as they are, in the shared sampler's minibatches (batch 1 by default)
 from triptych.data import xor_data
+
+
+def batches(X: np.ndarray, y: np.ndarray, plan) -> trainer.Batches:
+    return trainer.Batches(X, y, plan)
 
 
 # ---- model: hidden Dense layers with tanh, then one sigmoid unit; weights Glorot-uniform, biases zero
@@ -39,10 +44,26 @@ def loss() -> BinaryCrossEntropy:
     return BinaryCrossEntropy()
 
 
-# ---- optimizer: plan.optimizer, by default plain SGD, lr 0.1 (scratch/optimizers.py)
-# ---- training: the shared trainer over the shared batches (batch 1 by default)
+# ---- optimizer: the recipe, scratch's SGD with lr 0.1 (another optimizer the caller names: the shared factory)
+def optimizer(plan) -> Optimizer:
+    if plan.optimizer != "sgd":
+        return make_optimizer(plan)
+    return SGD(plan.lr, **plan.options)
+
+
+# ---- training: forward → loss → backward → update over the shared batches (trainer.Run keeps the books:
+#      each step's loss and its NaN check, the learning-rate schedule, evaluation, keep-best, progress)
 def train(network: Network, X: np.ndarray, y: np.ndarray, plan) -> dict:
-    return trainer.fit(network, make_optimizer(plan), X, y, plan)
+    data, opt = batches(X, y, plan), optimizer(plan)
+    run = trainer.Run(network, opt, data, plan)
+    for epoch in run.epochs():
+        network.train()
+        for X_b, y_b in data.epoch(epoch):
+            batch_loss = network.loss.forward(network.forward(X_b), y_b)
+            run.record(batch_loss)
+            network.backward(network.loss.backward(), input_grad=False)
+            opt.step(network.params(), network.grads())
+    return run.history
 
 
 # ---- conversion: none — the scratch layout is the canonical one: hidden{i}.W (in, out), hidden{i}.b (out,),

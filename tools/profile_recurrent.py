@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from scratch.ops import single_blas_thread
-from scratch.recurrent import GRU, LSTM, SimpleRNN
+from scratch.fast.ops import single_blas_thread
+from scratch.fast.recurrent import GRU, LSTM, SimpleRNN
 from triptych.registry import get_spec
 
 CELLS = {"rnn": SimpleRNN, "gru": GRU, "lstm": LSTM}

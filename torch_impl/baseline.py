@@ -11,7 +11,8 @@ import torch
 
 from triptych.registry import get_spec
 from triptych.batching import epoch_batches
-from torch_impl.training import DEVICE, as_tensors, make_optimizer
+from torch_impl.setup import device
+from torch_impl.training import as_tensors, loss_of, make_optimizer
 
 
 @contextlib.contextmanager
@@ -28,14 +29,14 @@ def thread_limit(threads: int | None):
 def train_epochs(net, X: np.ndarray, y: np.ndarray, plan, on_epoch_end: Callable[[], None]) -> None:
     """``plan.epochs`` passes over X in the sampler's shuffled minibatches of ``plan.batch_size`` rows (the API's
     batches); ``on_epoch_end()`` after each."""
-    model, loss_fn = net.native, get_spec(net.model).module("torch").loss_fn()
+    model, criterion = net.native, loss_of(get_spec(net.model).module("torch"))
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], plan)
     X_t, y_t = as_tensors(X, y)
     model.train()
     for epoch in range(plan.epochs):
         for idx in epoch_batches(len(X), plan.batch_size, plan.seed, epoch):
-            idx = torch.from_numpy(idx).to(DEVICE)
+            idx = torch.from_numpy(idx).to(device())
             optimizer.zero_grad()
-            loss_fn(model(X_t[idx]), y_t[idx]).backward()
+            criterion(model(X_t[idx]), y_t[idx]).backward()
             optimizer.step()
         on_epoch_end()

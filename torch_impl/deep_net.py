@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
-# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1} (examples as rows, as torch wants)
-from triptych.data import breast_cancer_data
 from torch_impl import training
 from torch_impl.init import init_linear
 
-__all__ = ["breast_cancer_data", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["breast_cancer_data", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
+
+# ---- data: standardised breast-cancer rows X (N, 30), y (N, 1) in {0, 1} as triptych.data.breast_cancer_data
+#      returns them (examples as rows, as torch wants) → tensors on the device, then each epoch's shared seeded
+#      minibatches (the recipe: batch_size None, one full batch per epoch: plain gradient descent)
+from triptych.data import breast_cancer_data
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model: nn.Sequential linear1, relu1, …, linear<L>, sigmoid; kaiming_normal_ (He, fan_in) weights, zero biases
@@ -31,14 +40,33 @@ def build(config: dict) -> nn.Sequential:
 
 
 # ---- loss: binary cross-entropy on the probabilities (torch clamps log at −100)
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.BCELoss()
 
 
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.0075) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py; batch_size None = one full batch per epoch
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.0075 (plan.lr): with one full batch
+#      per epoch, plain gradient descent
+def optimizer(model: nn.Sequential, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches (one full batch per epoch
+#      by default)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: nn.Sequential, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: W<l> = linear<l>.weight as it is (out, in); b<l> = linear<l>.bias as a column (n_l, 1)

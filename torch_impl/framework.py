@@ -2,13 +2,15 @@
 
 Each model file ``torch_impl/<model>.py`` provides ``build(config) -> nn.Module``,
 ``to_canonical(tensors) -> dict`` (named parameters or their gradients → canonical
-arrays), ``from_canonical(weights) -> state_dict``, ``loss_fn()`` and ``train``; optionally
-``param_groups(model)`` (torch parameter groups, e.g. weight decay on the weights only).
+arrays), ``from_canonical(weights) -> state_dict``, ``loss()``, ``optimizer(model, plan)`` and
+``train(model, X, y, plan)``; optionally ``param_groups(model)`` (torch parameter groups, e.g. weight
+decay on the weights only).
 The loss and gradients reported are those of the objective the optimizer minimises: the loss
 plus Σ wd/2·‖p‖² for each group's ``weight_decay`` wd, whose gradient wd·p torch adds in ``step``.
+
+torch's global set-up (device, TF32) is :func:`torch_impl.setup.configure`; ``build`` makes sure it ran.
 """
 from __future__ import annotations
-
 
 import numpy as np
 import torch
@@ -16,7 +18,8 @@ import torch
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec
 from triptych.validate import expected_input_shape
-from torch_impl.training import DEVICE, as_tensors, l2_penalty, param_groups
+from torch_impl.setup import configure, device
+from torch_impl.training import as_tensors, l2_penalty, loss_of, param_groups
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -29,9 +32,10 @@ class TorchFramework(Framework):
     name = "torch"
 
     def _build(self, model, config, seed, dtype):
+        configure()  # what get_framework does; here too for a caller that imported this module directly
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            native = _module(model).build(config).to(DEVICE, _DTYPES[dtype])
+            native = _module(model).build(config).to(device(), _DTYPES[dtype])
         return Net(model, config, dtype, self.name, native)
 
     def _get(self, net):
@@ -45,7 +49,7 @@ class TorchFramework(Framework):
     def _predict(self, net, X):
         net.native.eval()
         with torch.no_grad():
-            return net.native(torch.from_numpy(X).to(DEVICE)).cpu().numpy()
+            return net.native(torch.from_numpy(X).to(device())).cpu().numpy()
 
     def _loss_and_grads(self, net, X, y):
         module, model = _module(net.model), net.native
@@ -53,7 +57,7 @@ class TorchFramework(Framework):
         model.zero_grad()
         X_t, y_t = as_tensors(X, y)
         X_t = X_t.clone().requires_grad_(True)
-        loss = module.loss_fn()(model(X_t), y_t)
+        loss = loss_of(module)(model(X_t), y_t)
         loss.backward()
         grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
                  for name, p in model.named_parameters()}
@@ -87,7 +91,7 @@ class TorchFramework(Framework):
         net.native.eval()
         try:
             with torch.no_grad():
-                net.native(torch.zeros((1, *shape), dtype=_DTYPES[net.dtype], device=DEVICE))
+                net.native(torch.zeros((1, *shape), dtype=_DTYPES[net.dtype], device=device()))
         finally:
             for hook in hooks:
                 hook.remove()

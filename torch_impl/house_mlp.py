@@ -5,7 +5,8 @@ training → conversion.
 """
 from __future__ import annotations
 
-__all__ = ["boston_data", "HouseMLP", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["boston_data", "HouseMLP", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -14,8 +15,13 @@ from torch_impl import training
 from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 from torch_impl.init import init_linear
 
-# ---- data: Boston housing standardised with training-set statistics, X (N, 13), y (N, 1) in $1000s
+# ---- data: Boston housing as triptych.data.boston_data returns it, standardised with training-set statistics,
+#      X (N, 13), y (N, 1) in $1000s → tensors on the device, then each epoch's shared seeded minibatches
 from triptych.data import boston_data
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
@@ -47,14 +53,32 @@ def build(config: dict) -> HouseMLP:
 
 
 # ---- loss: mean squared error
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.MSELoss()
 
 
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.01) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py; evaluation every 10 epochs, best weights kept
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.01 (plan.lr)
+def optimizer(model: HouseMLP, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 32 (the recipe
+#      evaluates every 10 epochs and keeps the best weights)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: HouseMLP, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T; biases as they are

@@ -5,7 +5,8 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["linreg_data", "LinearRegression", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["linreg_data", "LinearRegression", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -13,8 +14,13 @@ from torch import nn
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical
 
-# ---- data: X (N, F), y (N, 1); by default 1000 × 2 synthetic points, w = [2, −3.4], b = 4.2, noise σ 0.01
+# ---- data: X (N, F), y (N, 1) as triptych.data.linreg_data returns them (by default 1000 × 2 synthetic points,
+#      w = [2, −3.4], b = 4.2, noise σ 0.01) → tensors on the device, then each epoch's shared seeded minibatches
 from triptych.data import linreg_data
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
@@ -41,20 +47,38 @@ def build(config: dict) -> LinearRegression:
 
 
 # ---- loss: mean squared error
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.MSELoss()
 
 
-# ---- optimizer: torch.optim.SGD(param_groups(model), lr=0.03) by default (training.make_optimizer);
-#      d2l's weight decay is the optimizer's weight_decay λ on the weight's group only: g ← g + λw,
-#      the gradient of λ/2·‖w‖²; the bias's group has none
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.03 (plan.lr), over param_groups(model): d2l's weight
+#      decay is the optimizer's weight_decay λ on the weight's group only: g ← g + λw, the gradient of
+#      λ/2·‖w‖²; the bias's group has none (a plan's own weight_decay adds to both)
 def param_groups(model: LinearRegression) -> list[dict]:
     return [{"params": [model.linear.weight], "weight_decay": model.weight_decay}, {"params": [model.linear.bias]}]
 
 
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+def optimizer(model: LinearRegression, plan) -> torch.optim.Optimizer:
+    groups = training.with_plan_decay(param_groups(model), plan)
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(groups, plan)
+    return torch.optim.SGD(groups, lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 10
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: LinearRegression, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan, param_groups(model))
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: linear.W (F, 1) = linear.weight.T, linear.b (1,) = linear.bias

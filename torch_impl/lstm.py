@@ -6,7 +6,8 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "RowLSTM", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "RowLSTM", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -14,8 +15,14 @@ from torch import nn
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
 
-# ---- data: images (N, 28, 28) in [0, 1], read as 28 time steps of 28 pixels (batch_first); labels (N,) 0..9
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them → tensors
+#      on the device, each image read as 28 time steps of 28 pixels (batch_first), then each epoch's shared
+#      seeded minibatches
 from triptych.mnist import load_mnist
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
@@ -44,14 +51,33 @@ def build(config: dict) -> RowLSTM:
 
 
 # ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: torch.optim.Adam over the trainable parameters (b_hh excluded), lr 1e-3 (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+# ---- optimizer: the recipe, torch.optim.Adam with lr 1e-3 over the trainable parameters
+#      (b_hh excluded; the parity ladder's tiny epsilon comes in plan.options)
+def optimizer(model: RowLSTM, plan) -> torch.optim.Optimizer:
+    trainable = [p for p in model.parameters() if p.requires_grad]  # b_hh is frozen
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(trainable, plan)
+    return torch.optim.Adam(trainable, lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: RowLSTM, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: lstm.W (F, 4u) = weight_ih_l0.T, lstm.U (u, 4u) = weight_hh_l0.T, lstm.b = b_ih + b_hh

@@ -6,17 +6,24 @@ training → conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "MnistCNN", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "MnistCNN", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
 
-from triptych.canonical import conv_output_size
+from triptych.models.mnist_cnn import flatten_size
 from torch_impl import training
 from torch_impl.convert import chw_to_hwc_columns, conv_from_canonical, conv_to_canonical, hwc_to_chw_columns, stack
 
-# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9; forward adds the channel axis (NCHW)
+# ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them →
+#      tensors on the device (labels int64, as CrossEntropyLoss wants; forward adds the channel axis, NCHW),
+#      then each epoch's shared seeded minibatches
 from triptych.mnist import load_mnist
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
@@ -33,9 +40,8 @@ class MnistCNN(nn.Module):
         self.pool2 = nn.MaxPool2d(pool_size)
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
-        h, w = (conv_output_size(conv_output_size(s, kernel_size, pool_size), kernel_size, pool_size)
-                for s in image_size)
-        self.output = nn.Linear(filters[1] * h * w, num_classes)
+        self.output = nn.Linear(flatten_size(dict(image_size=image_size, filters=filters, kernel_size=kernel_size,
+                                                  pool_size=pool_size)), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.unsqueeze(1)
@@ -50,14 +56,32 @@ def build(config: dict) -> MnistCNN:
 
 
 # ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: torch.optim.Adam(model.parameters(), lr=1e-3) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 128
+# ---- optimizer: the recipe, torch.optim.Adam with lr 1e-3 (plan.lr; the parity ladder's
+#      tiny epsilon comes in plan.options)
+def optimizer(model: MnistCNN, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "adam":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.Adam(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 128
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: MnistCNN, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: conv{i}.W (kh, kw, in, out) = conv{i}.weight (out, in, kh, kw) permuted (2, 3, 1, 0);

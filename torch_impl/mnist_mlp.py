@@ -10,18 +10,26 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from torch_impl import training
 from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 from torch_impl.init import init_linear
 
-__all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "MnistMLP", "OneHotMSELoss", "batches", "build", "loss", "optimizer", "train",
+           "to_canonical", "from_canonical"]
 
-_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
+# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST) → tensors on the device, then each epoch's shared seeded minibatches
+from triptych.mnist import load_mnist
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
+_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
+
+
 class MnistMLP(nn.Module):
     """x (N, 28, 28) → flatten (N, 784) → [Linear → ReLU] × len(hidden) → Linear → raw outputs (N, 10)."""
 
@@ -56,14 +64,32 @@ class OneHotMSELoss(nn.MSELoss):
         return super().forward(input, F.one_hot(target, input.shape[1]).to(input.dtype))
 
 
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return OneHotMSELoss()
 
 
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 512
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 and momentum 0.9 (plan.lr and
+#      the recipe's plan.options)
+def optimizer(model: MnistMLP, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 512
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: MnistMLP, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
-# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 (the embedded sample, or full MNIST)
-from triptych.mnist import load_mnist
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical
 from torch_impl.init import init_linear
 
-__all__ = ["load_mnist", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["load_mnist", "batches", "build", "loss", "optimizer", "train", "to_canonical", "from_canonical"]
+
+# ---- data: MNIST images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them (the
+#      embedded sample, or full MNIST) → tensors on the device, then each epoch's shared seeded minibatches
+from triptych.mnist import load_mnist
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model: x (N, 28, 28) → Flatten (row-major, as Keras) → Linear(784, 10) → logits (N, 10)
@@ -29,14 +36,31 @@ def build(config: dict) -> nn.Sequential:
 
 
 # ---- loss: softmax cross-entropy on the logits (CrossEntropyLoss applies log-softmax itself)
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches of 256
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 (plan.lr)
+def optimizer(model: nn.Sequential, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches of 256
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: nn.Sequential, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: output.W (784, 10) = output.weight.T

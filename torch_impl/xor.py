@@ -4,7 +4,8 @@ Sections, as in scratch/xor.py and keras_impl/xor.py: data → model → loss �
 """
 from __future__ import annotations
 
-__all__ = ["xor_data", "XORNet", "build", "loss_fn", "train", "to_canonical", "from_canonical"]
+__all__ = ["xor_data", "XORNet", "batches", "build", "loss", "optimizer", "train", "to_canonical",
+           "from_canonical"]
 
 import torch
 from torch import nn
@@ -12,8 +13,13 @@ from torch import nn
 from torch_impl import training
 from torch_impl.convert import dense_stack_from_canonical, dense_stack_to_canonical
 
-# ---- data: the four XOR points, X (4, 2) float, y (4, 1) in {0, 1}; the loop makes tensors of them without a copy
+# ---- data: X (4, 2) float, y (4, 1) in {0, 1} as triptych.data.xor_data returns them → tensors on the
+#      device (the CPU shares the arrays' memory), then each epoch's shared seeded minibatches
 from triptych.data import xor_data
+
+
+def batches(X, y, plan) -> training.Batches:
+    return training.Batches(*training.as_tensors(X, y), plan)
 
 
 # ---- model
@@ -41,14 +47,32 @@ def build(config: dict) -> XORNet:
 
 
 # ---- loss: binary cross-entropy on probabilities (torch clamps log at −100)
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.BCELoss()
 
 
-# ---- optimizer: torch.optim.SGD(model.parameters(), lr=0.1) by default (training.make_optimizer)
-# ---- training: the explicit loop in torch_impl/training.py over the shared batches
+# ---- optimizer: the recipe, torch.optim.SGD with lr 0.1 (plan.lr)
+def optimizer(model: XORNet, plan) -> torch.optim.Optimizer:
+    if plan.optimizer != "sgd":  # another optimizer the caller names: the shared factory
+        return training.make_optimizer(model.parameters(), plan)
+    return torch.optim.SGD(model.parameters(), lr=plan.lr, **training.optimizer_options(plan))
+
+
+# ---- training: zero_grad → forward → loss → backward → step over the shared batches (of one point by
+#      default)
+#      (training.Run keeps the books: each step's loss, NaN check, LR schedule, evaluation, keep-best, DDP replicas)
 def train(model: XORNet, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    data, criterion, opt = batches(X, y, plan), loss(), optimizer(model, plan)
+    run = training.Run(model, data, criterion, opt, plan)
+    for epoch in run.epochs():
+        run.model.train()
+        for X_b, y_b in data.epoch(epoch):
+            opt.zero_grad()
+            batch_loss = criterion(run.model(X_b), y_b)
+            run.record(batch_loss)
+            batch_loss.backward()
+            opt.step()
+    return run.history
 
 
 # ---- conversion: hidden{i}.W (in, out) = hidden[i-1].weight.T; output.W = output.weight.T; biases as they are

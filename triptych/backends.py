@@ -15,10 +15,12 @@ from typing import Callable, Iterable
 
 from triptych.frameworks import FrameworkUnavailable, get_framework
 from triptych.isolation import Child
+from triptych.packages import requirement
 from triptych.parity import RungResult
+from triptych.tolerances import ALL_RUNGS
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
-KERAS_RUNGS = (1, 2, 3, 4, 5)  # the rungs with Keras in them (6 is scratch against finite differences)
+KERAS_RUNGS = ALL_RUNGS[:-1]  # the rungs with Keras in them (6 is scratch against finite differences)
 
 
 def keras_label(backend: str) -> str:
@@ -32,7 +34,7 @@ def check_backend(backend: str) -> str:
     if backend not in KERAS_BACKENDS:
         raise ValueError(f"unknown Keras backend {backend!r}; expected one of {', '.join(KERAS_BACKENDS)}")
     if importlib.util.find_spec(backend) is None:
-        package = {"tensorflow": "tensorflow-cpu", "jax": "jax", "torch": "torch==2.13.0"}[backend]
+        package = {"tensorflow": "tensorflow-cpu", "jax": "jax", "torch": requirement("torch")}[backend]
         raise FrameworkUnavailable(f"Keras backend {backend!r} is not available; install it with: pip install {package}")
     return backend
 
@@ -54,7 +56,7 @@ def ladders_on_backends(backends: Iterable[str], models: list[str], dtypes: list
     backends = [check_backend(b) for b in dict.fromkeys(backends)]
     results = []
     for i, backend in enumerate(backends):
-        rungs = (1, 2, 3, 4, 5, 6) if i == 0 else KERAS_RUNGS
+        rungs = ALL_RUNGS if i == 0 else KERAS_RUNGS
         report = progress and (lambda record, backend=backend: progress({**record, "backend": backend}))
         results += [r for r in run_ladders(backend, models, dtypes, rungs, frameworks, plugins, report)
                     if i == 0 or keras_label(backend) in r.pair.split("↔")]

@@ -29,10 +29,13 @@ import time
 
 import numpy as np
 
-from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, TrainPlan, get_framework
+from triptych.frameworks import (FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, TrainPlan, get_framework,
+                                 train_plan)
 from triptych.options import TRAINING_RULES
 from triptych.parity import parity_problem
-from triptych.registry import FRAMEWORK_PACKAGES, MODELS, get_spec, resolve
+from triptych.packages import PACKAGES
+from triptych.registry import MODELS, get_spec, resolve
+from triptych.settings import KERNEL_SETS, kernel_set
 from triptych.validate import check_dtype
 
 
@@ -145,14 +148,14 @@ def time_training_step(fw, net, X, y, batch: int, steps: int, repeats: int = 3, 
 
 
 def _baseline(framework: str):
-    return importlib.import_module(f"{FRAMEWORK_PACKAGES[framework]}.baseline")
+    return importlib.import_module(f"{PACKAGES[framework]}.baseline")
 
 
 def time_baseline_step(net, X, y, batch: int, steps: int, repeats: int = 3) -> tuple[float, float]:
     """(wall, CPU) seconds per step of the framework's plain loop (``<package>/baseline.py``) on the same batches,
     timed as :func:`time_training_step` times the API."""
     clock = EpochClock(steps)
-    plan = _bench_plan(net.model, 1 + repeats, batch)
+    plan = _bench_plan(net, 1 + repeats, batch)
     _baseline(net.framework).train_epochs(net, X[:steps * batch], y[:steps * batch], plan, clock.tick)
     return clock.per_step
 
@@ -161,7 +164,7 @@ def step_peak_mb(net, X, y, batch: int, steps: int) -> float | None:
     """:class:`PeakMemory` of the second epoch of ``steps`` plain steps (the first warms up)."""
     baseline = _baseline(net.framework)
     memory, ends = PeakMemory(getattr(baseline, "memory_pool", lambda: None)()), []
-    baseline.train_epochs(net, X[:steps * batch], y[:steps * batch], _bench_plan(net.model, 2, batch),
+    baseline.train_epochs(net, X[:steps * batch], y[:steps * batch], _bench_plan(net, 2, batch),
                           lambda: ends.append(memory.stop() if ends else memory.start()))
     return ends[-1]
 
@@ -172,9 +175,9 @@ def time_inference(fw, net, X, repeats: int = 5) -> float:
     return min(_timed(lambda: fw.predict(net, X)) for _ in range(repeats))
 
 
-def _bench_plan(model: str, epochs: int, batch: int) -> TrainPlan:
-    training = get_spec(model).training
-    return TrainPlan(epochs, batch, float(training["lr"]), training["optimizer"], optimizer_options(model), 0)
+def _bench_plan(net, epochs: int, batch: int) -> TrainPlan:
+    """The spec's recipe (optimizer, its options, lr) at the bench's epochs and batch, seed 0, no evaluation."""
+    return train_plan(net, epochs=epochs, batch_size=batch, seed=0, keep_best=False)
 
 
 def load_average() -> float | None:
@@ -187,11 +190,13 @@ def load_average() -> float | None:
 
 
 def run_bench(models, frameworks=FRAMEWORKS, steps: int = 30, dtype: str = "float32", rounds: int = 3,
-              threads: int | None = None, progress=print) -> list[dict]:
+              threads: int | None = None, progress=print, scratch_kernels=KERNEL_SETS) -> list[dict]:
     """One row per (model, framework): ms per training step through the API and in the plain baseline,
     their ratio, the ratio to the fastest plain framework, GFLOP/s and its fraction of the measured
     matmul rate, peak step memory, ms per inference batch, the threads each framework ran on (``threads``:
     set them all to that count; None keeps each library's default) and the load average around the run.
+    Scratch runs once per kernel set of ``scratch_kernels`` (``TRIPTYCH_SCRATCH_KERNELS``, triptych.settings):
+    its rows are "scratch" (the fast kernels) and "scratch[reference]".
 
     Frameworks run one after the other (all models in scratch, then torch, then Keras): once
     TensorFlow has trained in a process, NumPy code timed after it runs about 1.4× slower on this
@@ -211,12 +216,16 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 30, dtype: str = "floa
             if progress:
                 progress(f"  {name}: skipped ({exc})")
             continue
-        with _baseline(name).thread_limit(threads) as used:
-            rows += _bench_framework(fw, problems, weights, steps, rounds, used, progress)
+        for kernels in (scratch_kernels if name == "scratch" else (None,)):
+            label = _label(name, kernels)
+            with _baseline(name).thread_limit(threads) as used, kernel_set(kernels):
+                rows += _bench_framework(fw, label, problems, weights, steps, rounds, used, progress)
     with _baseline("scratch").thread_limit(threads):
         peak = max(peak, matmul_gflops(dtype))  # the machine's rate: the better of the measures before and after
     loads.append(load_average())
-    rows.sort(key=lambda r: (list(models).index(r["model"]), FRAMEWORKS.index(r["framework"])))
+    order = [_label(name, kernels) for name in FRAMEWORKS
+             for kernels in (scratch_kernels if name == "scratch" else (None,))]
+    rows.sort(key=lambda r: (list(models).index(r["model"]), order.index(r["framework"])))
     for row in rows:
         same_model = [r for r in rows if r["model"] == row["model"]]
         row["matmul_gflops"] = peak
@@ -230,8 +239,15 @@ def run_bench(models, frameworks=FRAMEWORKS, steps: int = 30, dtype: str = "floa
     return rows
 
 
-def _bench_framework(fw, problems: dict, weights: dict, steps: int, rounds: int, threads, progress) -> list[dict]:
-    """The rows of one framework (see :func:`run_bench`); ``weights`` holds each model's first weights."""
+def _label(framework: str, kernels: str | None) -> str:
+    """A row's framework: "scratch" with the default (fast) kernels, "scratch[reference]" with the others."""
+    return framework if kernels in (None, KERNEL_SETS[0]) else f"{framework}[{kernels}]"
+
+
+def _bench_framework(fw, label: str, problems: dict, weights: dict, steps: int, rounds: int, threads,
+                     progress) -> list[dict]:
+    """The rows of one framework, named ``label`` (see :func:`run_bench`); ``weights`` holds each model's
+    first weights."""
     rows = []
     for model, (config, batch, X, y) in problems.items():
         def fresh():
@@ -239,7 +255,7 @@ def _bench_framework(fw, problems: dict, weights: dict, steps: int, rounds: int,
             fw.set_weights(net, weights.setdefault(model, fw.get_weights(net)))  # the same start everywhere
             return net
         if progress:
-            progress(f"  {model} · {fw.name}: {rounds} rounds of {steps} steps at batch {batch}, API and plain…")
+            progress(f"  {model} · {label}: {rounds} rounds of {steps} steps at batch {batch}, API and plain…")
         api, plain = [], []
         for _ in range(rounds):
             api.append(time_training_step(fw, fresh(), X, y, batch, steps, **optimizer_options(model)))
@@ -249,7 +265,7 @@ def _bench_framework(fw, problems: dict, weights: dict, steps: int, rounds: int,
         peak_mb = step_peak_mb(net, X, y, batch, steps)
         infer = time_inference(fw, net, X[:batch])
         flops = 3 * forward_flops(model, config, get_spec(model).bench.get("seq_len")) * batch
-        rows.append(dict(model=model, framework=fw.name, dtype=X.dtype.name, batch=batch, threads=threads,
+        rows.append(dict(model=model, framework=label, dtype=X.dtype.name, batch=batch, threads=threads,
                          ms_per_step=step * 1e3, baseline_ms_per_step=base * 1e3, harness_overhead=step / base,
                          cpu_ms_per_step=step_cpu * 1e3, baseline_cpu_ms_per_step=base_cpu * 1e3,
                          train_samples_per_s=batch / step, ms_per_inference_batch=infer * 1e3,

@@ -1,4 +1,5 @@
-"""The ``triptych`` command line: train, summary, parity, convert, bench, report.
+"""The ``triptych`` command line: train, summary, parity, convert, bench, study, and the commands other
+packages add through the ``triptych.commands`` entry points (the report's ``report``: triptych.commands).
 
 Bad input (unknown model or framework, a bad option, wrong shapes, unreadable files, a destination
 that cannot be written, a missing framework) and a training run whose loss turns NaN/inf print one
@@ -15,9 +16,12 @@ import sys
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
+from triptych.commands import installed_commands
 from triptych.files import atomic_paths
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
+from triptych.settings import KERNEL_SETS, SCRATCH_KERNELS, VERBOSE, set_kernel_set, set_verbose
+from triptych.validate import DTYPES
 
 
 def _frameworks(choice: str) -> list[str]:
@@ -59,72 +63,51 @@ def _save_paths(pattern: str | None, frameworks: list[str]) -> dict[str, str]:
     return {name: check_checkpoint_path(path, name, "--save") for name, path in paths.items()}
 
 
-def _progress_printer(name: str, epochs: int):
-    every = max(1, epochs // 10)
-
-    def show(record: dict) -> None:
-        if record["epoch"] % every == 0 or record["epoch"] in (1, epochs):
-            extra = f"  eval loss {record['eval_loss']:.4f}" if "eval_loss" in record else ""
-            print(f"  [{name}] epoch {record['epoch']:>4}/{epochs}  loss {record['loss']:.4f}{extra}", flush=True)
-    return show
-
-
 # ---------------------------------------------------------------- train
 
 
 def cmd_train(args) -> int:
-    from triptych.experiments import epochs_for, load_experiment, metrics
+    from triptych.experiments import epochs_for, load_experiment
+    from triptych.runs import epoch_printer, train_and_evaluate
 
     spec = get_spec(args.model)
     frameworks = _frameworks(args.framework)
     saves = _save_paths(args.save, frameworks)
     exp = load_experiment(args.model, args.data, seed=0)
-    overrides = {**exp.overrides, **_parse_overrides(args.set)}
-    defaults = spec.training
+    config = {**exp.overrides, **_parse_overrides(args.set)}
     epochs = args.epochs if args.epochs is not None else epochs_for(args.model, args.data)
     print(f"{args.model}: {spec.description}")
     print(f"data: {exp.source}")
     print(f"train {exp.X_train.shape} / test {exp.X_test.shape}; epochs {epochs}")
-    start_weights, trained = None, {}
     if args.replicas > 1 and "scratch" in frameworks and len(frameworks) > 1:
         frameworks.remove("scratch")
         saves.pop("scratch", None)
         print("[scratch] no data-parallel training (one NumPy process); skipped")
+    options = dict(epochs=epochs, lr=args.lr, optimizer=args.optimizer)  # None: the recipe's
+    if args.batch_size is not None:
+        options["batch_size"] = None if args.batch_size == 0 else args.batch_size
+    start, trained = None, {}  # the first framework's initial weights, loaded by every other
     for name in frameworks:
-        fw = get_framework(name)
-        net = fw.build(args.model, seed=args.seed if args.seed is not None else defaults["seed"], dtype=args.dtype,
-                       **overrides)
-        if start_weights is None:
-            start_weights = fw.get_weights(net)
-        else:  # identical initial weights in every framework
-            fw.set_weights(net, start_weights)
-        kwargs = dict(epochs=epochs, lr=args.lr, seed=args.seed, optimizer=args.optimizer,
-                      progress=_progress_printer(fw.label, epochs))
-        if args.batch_size is not None:
-            kwargs["batch_size"] = None if args.batch_size == 0 else args.batch_size
-        if defaults.get("eval_every"):
-            kwargs.update(X_val=exp.X_test, y_val=exp.y_test)
-        kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "batch_size"}
+        label = get_framework(name).label
         if args.replicas > 1:
-            from triptych.distributed import SCHEMES, train_net_replicated
+            from triptych.distributed import SCHEMES
 
-            if fw.label in SCHEMES:
-                print(f"[{fw.label}] data-parallel on {args.replicas} replicas: {SCHEMES[fw.label]}", flush=True)
-            history = train_net_replicated(fw, net, exp.X_train, exp.y_train, args.replicas, **kwargs)
-        else:
-            history = fw.train(net, exp.X_train, exp.y_train, **kwargs)
-        outputs = fw.predict(net, exp.X_test)
-        result = metrics(args.model, outputs, exp.y_test)
-        steps = len(history["loss"])
-        shown = "  ".join(f"{k} {v:.4f}" for k, v in result.items())
-        print(f"[{fw.label}] {steps} steps in {history['seconds']:.1f} s "
-              f"({1000 * history['seconds'] / steps:.2f} ms/step) — test {shown}")
+            if label in SCHEMES:
+                print(f"[{label}] data-parallel on {args.replicas} replicas: {SCHEMES[label]}", flush=True)
+        run = train_and_evaluate(name, exp, start, seed=spec.training["seed"] if args.seed is None else args.seed,
+                                 dtype=args.dtype, config=config, replicas=args.replicas,
+                                 progress=epoch_printer(epochs, lambda line: print(f"  [{label}] {line}", flush=True)),
+                                 **options)
+        start = run.initial_weights if start is None else start
+        steps, seconds = len(run.history["loss"]), run.history["seconds"]
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in run.metrics.items())
+        print(f"[{label}] {steps} steps in {seconds:.1f} s ({1000 * seconds / steps:.2f} ms/step) — test {shown}")
         if spec.describe:
-            print(f"[{fw.label}] {spec.describe(fw.get_weights(net), outputs)}")
-        trained[name] = (fw, net)
+            print(f"[{label}] {spec.describe(run.fw.get_weights(run.net), run.outputs)}")
+        trained[name] = run
     with atomic_paths(saves.values()) as temps:  # every framework's file, or none
         for (name, path), temp in zip(saves.items(), temps):
-            trained[name][0].save(trained[name][1], temp)
+            trained[name].fw.save(trained[name].net, temp)
     for name, path in saves.items():
         print(f"[{name}] saved {path}")
     return 0
@@ -181,7 +164,7 @@ def cmd_summary(args) -> int:
 def cmd_parity(args) -> int:
     from triptych.parity import format_table, run_ladder
 
-    dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
+    dtypes = sorted(DTYPES, reverse=True) if args.dtype == "both" else [args.dtype]  # float64 first
     for model in args.models:
         get_spec(model)
     if args.keras_backend:
@@ -237,7 +220,7 @@ def cmd_convert(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- bench, report
+# ---------------------------------------------------------------- bench
 
 
 def cmd_bench(args) -> int:
@@ -245,18 +228,12 @@ def cmd_bench(args) -> int:
 
     for model in args.models:
         get_spec(model)
+    kernels = (args.scratch_kernels,) if args.scratch_kernels else KERNEL_SETS  # scratch with both, unless one is named
     rows = run_bench(args.models or default_models(), frameworks=_frameworks(args.framework), steps=args.steps,
-                     dtype=args.dtype, rounds=args.rounds, threads=args.threads,
+                     dtype=args.dtype, rounds=args.rounds, threads=args.threads, scratch_kernels=kernels,
                      progress=lambda line: print(line, file=sys.stderr if args.json else sys.stdout, flush=True))
     print(json.dumps(rows, indent=1) if args.json else format_bench(rows))
     return 0
-
-
-def cmd_report(args) -> int:
-    from reports.generate import main_report
-
-    return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
-                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True)
 
 
 # ---------------------------------------------------------------- main
@@ -269,11 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a Python file or package that registers your own models or studies "
                              "(triptych.register_model); may be repeated")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", help="let the frameworks print their start-up lines "
+                        f"(sets {VERBOSE}=1 before any is loaded)")
+    kernels = argparse.ArgumentParser(add_help=False)
+    kernels.add_argument("--scratch-kernels", choices=KERNEL_SETS, help="scratch's operations: fast (tuned "
+                         "kernels, the default) or reference (the plain equations); sets " + SCRATCH_KERNELS)
     models = list(MODELS)
     model_arg = dict(choices=models, metavar="MODEL", help=f"one of: {', '.join(models)}")
     fw_arg = dict(choices=(*FRAMEWORKS, "all"), default="all", help="scratch | torch | keras | all (default)")
 
-    p = sub.add_parser("train", help="train a model in one or all frameworks and print its test metrics")
+    p = sub.add_parser("train", parents=[common, kernels],
+                       help="train a model in one or all frameworks and print its test metrics")
     p.add_argument("model", **model_arg)
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--epochs", type=int)
@@ -281,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="0 means full batch")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZER_OPTIONS))
     p.add_argument("--seed", type=int)
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
     p.add_argument("--data", help="; ".join(f"{m}: {MODELS[m].data.data_help}" for m in models
                                                 if MODELS[m].data.takes_data))
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec option, e.g. hidden=13")
@@ -295,15 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the backend Keras runs on in this process (default: KERAS_BACKEND, else tensorflow)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("summary", help="layers, output shapes and parameter counts in each framework")
+    p = sub.add_parser("summary", parents=[common],
+                       help="layers, output shapes and parameter counts in each framework")
     p.add_argument("model", **model_arg)
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--set", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("parity", help="run the parity ladder and print max differences per rung and pair")
+    p = sub.add_parser("parity", parents=[common, kernels],
+                       help="run the parity ladder and print max differences per rung and pair")
     p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(models)} (default: all)")
-    p.add_argument("--dtype", choices=("float64", "float32", "both"), default="float64")
+    p.add_argument("--dtype", choices=(*DTYPES, "both"), default="float64")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND",
@@ -311,38 +297,38 @@ def build_parser() -> argparse.ArgumentParser:
                         "process of its own; Keras is then keras, keras[jax], keras[torch] in the table")
     p.set_defaults(func=cmd_parity)
 
-    p = sub.add_parser("convert", help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
+    p = sub.add_parser("convert", parents=[common],
+                       help="convert a checkpoint: .pt (torch) ↔ .weights.h5 (Keras) ↔ .npz (canonical)")
     p.add_argument("src")
     p.add_argument("dst")
     p.add_argument("--model", choices=models, help="the model the checkpoint holds (read from .npz when saved there)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="spec overrides the checkpoint was built with")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("bench", help="ms per training step per framework through the API and in a plain baseline, "
-                                      "ratios, GFLOP/s and peak step memory")
+    p = sub.add_parser("bench", parents=[common, kernels],
+                       help="ms per training step per framework through the API and in a plain baseline, "
+                            "ratios, GFLOP/s and peak step memory")
     p.add_argument("models", nargs="*", metavar="MODEL",
                    help=f"any of: {', '.join(models)} (default: {', '.join(default_bench_models())})")
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--steps", type=int, default=30, help="training steps per timed epoch")
     p.add_argument("--rounds", type=int, default=3, help="alternating API and plain runs; the best of each is kept")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
     p.add_argument("--threads", type=int, help="threads for every framework (default: each library's own)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON (progress goes to stderr)")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("report", help="write the comparison report (HTML, Markdown, CSV/JSON, plots)")
-    p.add_argument("--out", default="triptych-report")
-    p.add_argument("--quick", action="store_true", help="few steps on small data (about a minute)")
-    p.add_argument("--models", nargs="+", choices=models)
-    p.add_argument("--studies", nargs="*", choices=list(STUDIES), help="studies to run (default: all)")
-    p.add_argument("--data", default="sample", help="MNIST: sample (default) | full | DIR")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("study", help="run a study (an experiment comparing runs) and print its table")
+    p = sub.add_parser("study", parents=[common],
+                       help="run a study (an experiment comparing runs) and print its table")
     p.add_argument("name", choices=list(STUDIES), metavar="STUDY", help=f"one of: {', '.join(STUDIES)}")
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--quick", action="store_true", help="fewer epochs (a smoke run)")
     p.set_defaults(func=cmd_study)
+    for command in installed_commands():  # the report's, and any other package's (triptych.commands)
+        p = sub.add_parser(command.name, help=command.help, parents=[common, kernels] if command.scratch_kernels
+                           else [common])
+        command.add_arguments(p)
+        p.set_defaults(func=command.run)
     return parser
 
 
@@ -364,6 +350,10 @@ def main(argv=None) -> int:
             print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
         args = build_parser().parse_args(argv)
+        if args.verbose:  # before any framework is loaded
+            set_verbose()
+        if getattr(args, "scratch_kernels", None):
+            set_kernel_set(args.scratch_kernels)
         if args.command == "train" and args.keras_backend:
             use_keras_backend(args.keras_backend)
         return args.func(args)

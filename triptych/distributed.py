@@ -167,13 +167,22 @@ def _torch(runs, replicas, rank=0, port=None, progress=None):
         dist.destroy_process_group()
 
 
+def _check_keras_backend(backend: str) -> None:
+    """Set Keras up (get_framework: the quiet start-up, then the backend the child's KERAS_BACKEND names) and
+    check that it runs on ``backend``."""
+    from triptych.backends import keras_label
+    from triptych.frameworks import get_framework
+
+    label = get_framework("keras").label
+    assert label == keras_label(backend), label
+
+
 def _keras_tensorflow(runs, replicas, progress=None):
     """Split the CPU into ``replicas`` logical devices (before TensorFlow starts), then build and train
     under ``MirroredStrategy`` (one replica: TensorFlow's default strategy)."""
-    from keras_impl.backend import BACKEND
+    _check_keras_backend("tensorflow")
     import tensorflow as tf
 
-    assert BACKEND == "tensorflow", BACKEND
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
     strategy = (tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(replicas)]) if replicas > 1
@@ -185,11 +194,10 @@ def _keras_tensorflow(runs, replicas, progress=None):
 def _keras_jax(runs, replicas, progress=None):
     """``keras.distribution.DataParallel`` over the XLA host devices (``XLA_FLAGS`` made ``replicas``
     of them); one replica: no distribution."""
-    from keras_impl.backend import BACKEND
+    _check_keras_backend("jax")
     import jax
     import keras
 
-    assert BACKEND == "jax", BACKEND
     if replicas > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()[:replicas]))
     return _train_runs("keras", runs, lambda net: len(net.native.trainable_variables[0].value.sharding.device_set),

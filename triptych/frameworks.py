@@ -6,11 +6,13 @@
     out = fw.predict(net, X)
     loss, grads = fw.loss_and_grads(net, X, y)        # grads["input"] too with input_grad=True
     history = fw.train(net, X, y, epochs=3, batch_size=10, lr=0.03, optimizer="sgd", seed=0)
+    history = fw.train(net, X, y, plan)               # a TrainPlan (train_plan builds and checks one)
 
 :class:`Framework` checks every argument once, here, and calls the backend's hooks
 (``_build``, ``_get``, ``_set``, ``_predict``, ``_loss_and_grads``, ``_train``,
 ``_summary``, ``_save``, ``_load``) with clean arrays.  Nothing here imports torch or
-tensorflow: a backend is imported when it is first asked for, and a missing one
+tensorflow: a backend is imported when it is first asked for, after its package's explicit set-up
+(``<package>.setup.configure()``: backend choice, float64 patch, device, flags), and a missing one
 raises :class:`FrameworkUnavailable` while the other two keep working.
 """
 from __future__ import annotations
@@ -26,12 +28,9 @@ from triptych import canonical
 from triptych.checkpoints import check_checkpoint_path
 from triptych.files import atomic_path
 from triptych.options import LR_DECAYS, TRAINING_RULES, check_training
+from triptych.packages import FRAMEWORKS, PACKAGES, install_hint
 from triptych.registry import MODELS, get_spec, resolve
 from triptych.validate import check_dtype, check_X, check_y
-
-FRAMEWORKS = ("scratch", "torch", "keras")
-_BACKENDS = {"scratch": "scratch.framework", "torch": "torch_impl.framework", "keras": "keras_impl.framework"}
-_INSTALL = {"torch": "pip install torch==2.13.0", "keras": "pip install tensorflow-cpu keras"}
 
 OPTIMIZER_OPTIONS = {
     "sgd": {"momentum", "nesterov", "weight_decay"},
@@ -40,8 +39,8 @@ OPTIMIZER_OPTIONS = {
 }
 PREDICT_CHUNK = 1000  # predict works through big inputs this many samples at a time (bounded memory)
 
-__all__ = ["FRAMEWORKS", "LR_DECAYS", "MODELS", "Framework", "FrameworkUnavailable", "Net", "NonFiniteLoss",
-           "TrainPlan", "get_framework"]
+__all__ = ["FRAMEWORKS", "LR_DECAYS", "MODELS", "PACKAGES", "Framework", "FrameworkUnavailable", "Net",
+           "NonFiniteLoss", "TrainPlan", "get_framework", "train_plan"]
 
 
 class FrameworkUnavailable(ImportError):
@@ -117,7 +116,49 @@ class TrainPlan:
         return self.lr
 
 
-_DEFAULT = object()
+PLAN_OPTIONS = ("epochs", "batch_size", "lr", "optimizer", "seed", "X_val", "y_val", "eval_every", "keep_best",
+                "lr_decay", "decay_rate", "progress")  # train's named options; any other is an optimizer option
+
+
+def train_plan(net: Net, plan: TrainPlan | None = None, **overrides) -> TrainPlan:
+    """The checked :class:`TrainPlan` that trains ``net``: ``plan``'s values (None: the spec's recipe, with
+    the recipe optimizer's options unless another optimizer is named), then ``overrides``.
+
+    The recipe's evaluation: ``eval_every`` is the spec's (else 1) when ``X_val`` or ``keep_best`` is given.
+    Every value is checked against ``triptych.options`` (a ValueError names the model and the option)."""
+    named = {key: overrides.pop(key) for key in PLAN_OPTIONS if key in overrides}
+    defaults = get_spec(net.model).training
+    if plan is None:
+        values = {"epochs": defaults["epochs"], "batch_size": defaults["batch_size"], "lr": defaults["lr"],
+                  "optimizer": defaults["optimizer"], "seed": defaults["seed"], "X_val": None, "y_val": None,
+                  "eval_every": None, "keep_best": defaults.get("keep_best", False), "lr_decay": "none",
+                  "decay_rate": 0.0, "progress": None}
+        values.update({key: value for key, value in named.items()
+                       if value is not None or key in ("batch_size", "X_val", "y_val", "eval_every", "progress")})
+        options = ({k: v for k, v in defaults.items() if k in OPTIMIZER_OPTIONS.get(values["optimizer"], ())}
+                   if values["optimizer"] == defaults["optimizer"] else {})
+        if values["eval_every"] is None and (values["X_val"] is not None or values["keep_best"]):
+            values["eval_every"] = defaults.get("eval_every") or 1
+    else:
+        if not isinstance(plan, TrainPlan):
+            raise ValueError(f"model {net.model!r}: plan must be a TrainPlan or None, got {type(plan).__name__}")
+        values = {key: getattr(plan, key) for key in PLAN_OPTIONS}
+        options = dict(plan.options) if named.get("optimizer", plan.optimizer) == plan.optimizer else {}
+        values.update(named)
+    options.update(overrides)
+    checked, options = check_training(net.model, {key: values[key] for key in (
+        "epochs", "batch_size", "lr", "seed", "eval_every", "keep_best", "lr_decay", "decay_rate")},
+        values["optimizer"], options, OPTIMIZER_OPTIONS)
+    progress, X_val, y_val = values["progress"], values["X_val"], values["y_val"]
+    if progress is not None and not callable(progress):
+        raise ValueError(f"model {net.model!r}: option 'progress' must be a function of one dict, got {progress!r}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError(f"model {net.model!r}: give both X_val and y_val, or neither")
+    if X_val is not None:
+        X_val = check_X(net.model, net.config, X_val, net.dtype)
+        y_val = check_y(net.model, net.config, y_val, len(X_val), net.dtype)
+    return TrainPlan(optimizer=values["optimizer"], options=options, X_val=X_val, y_val=y_val, progress=progress,
+                     where=f"{net.model} ({net.framework})", **checked)
 
 
 class Framework:
@@ -164,19 +205,16 @@ class Framework:
             grads["input"] = np.asarray(dx)
         return float(loss), grads
 
-    def train(self, net: Net, X, y, epochs: int | None = None, batch_size=_DEFAULT, lr: float | None = None,
-              optimizer: str | None = None, seed: int | None = None, X_val=None, y_val=None,
-              eval_every: int | None = None, keep_best: bool | None = None, lr_decay: str = "none",
-              decay_rate: float = 0.0, progress: Callable[[dict], None] | None = None,
-              **optimizer_options) -> dict[str, Any]:
-        """Train in place; defaults come from the model's spec.
+    def train(self, net: Net, X, y, plan: TrainPlan | None = None, **overrides) -> dict[str, Any]:
+        """Train in place by ``plan`` (None: the spec's recipe) with ``overrides`` (epochs, batch_size, lr,
+        optimizer, seed, X_val, y_val, eval_every, keep_best, lr_decay, decay_rate, progress, and the
+        optimizer's options) applied: :func:`train_plan`.
 
         Returns {"loss": per-step training loss (before each update), "eval": [{"epoch", "loss"}],
         "best_epoch", "steps_per_epoch", "seconds"}.  ``progress`` gets a dict after every epoch.
         """
         self._own(net)
-        plan = self._plan(net, X, y, epochs, batch_size, lr, optimizer, seed, X_val, y_val, eval_every,
-                          keep_best, lr_decay, decay_rate, progress, optimizer_options)
+        plan = train_plan(net, plan, **overrides)
         X = check_X(net.model, net.config, X, net.dtype)
         y = check_y(net.model, net.config, y, len(X), net.dtype)
         start = time.perf_counter()
@@ -217,34 +255,6 @@ class Framework:
             raise ValueError(f"{self.name}: this net was built by {net.framework!r}; move weights with "
                              f"get_weights/set_weights instead")
 
-    def _plan(self, net, X, y, epochs, batch_size, lr, optimizer, seed, X_val, y_val, eval_every, keep_best,
-              lr_decay, decay_rate, progress, options) -> TrainPlan:
-        defaults = get_spec(net.model).training
-        epochs = defaults["epochs"] if epochs is None else epochs
-        batch_size = defaults["batch_size"] if batch_size is _DEFAULT else batch_size
-        lr = defaults["lr"] if lr is None else lr
-        optimizer = defaults["optimizer"] if optimizer is None else optimizer
-        if optimizer == defaults["optimizer"]:  # the recipe's optimizer options (momentum, …) unless given
-            recipe = {k: v for k, v in defaults.items() if k in OPTIMIZER_OPTIONS.get(optimizer, ())}
-            options = {**recipe, **options}
-        seed = defaults["seed"] if seed is None else seed
-        keep_best = defaults.get("keep_best", False) if keep_best is None else keep_best
-        if eval_every is None and (X_val is not None or keep_best):
-            eval_every = defaults.get("eval_every") or 1
-        values, options = check_training(net.model, dict(
-            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, eval_every=eval_every, keep_best=keep_best,
-            lr_decay=lr_decay, decay_rate=decay_rate), optimizer, options, OPTIMIZER_OPTIONS)
-        if progress is not None and not callable(progress):
-            raise ValueError(f"model {net.model!r}: option 'progress' must be a function of one dict, got {progress!r}")
-        where = f"{net.model} ({self.name})"
-        if (X_val is None) != (y_val is None):
-            raise ValueError(f"model {net.model!r}: give both X_val and y_val, or neither")
-        if X_val is not None:
-            X_val = check_X(net.model, net.config, X_val, net.dtype)
-            y_val = check_y(net.model, net.config, y_val, len(X_val), net.dtype)
-        return TrainPlan(optimizer=optimizer, options=options, X_val=X_val, y_val=y_val, progress=progress,
-                         where=where, **values)
-
     # hooks a backend implements
     def _build(self, model, config, seed, dtype): raise NotImplementedError
     def _get(self, net): raise NotImplementedError
@@ -261,18 +271,18 @@ _CACHE: dict[str, Framework] = {}
 
 
 def get_framework(name: str) -> Framework:
-    """The framework called ``name``; imports its backend on first use."""
+    """The framework called ``name``; on first use its package's set-up runs (``<package>.setup.configure()``),
+    then its backend (``<package>.framework``) is imported."""
     if name not in FRAMEWORKS:
         raise ValueError(f"unknown framework {name!r}; expected one of {', '.join(FRAMEWORKS)}")
     if name not in _CACHE:
+        package = PACKAGES[name]
         try:
-            if name == "keras":  # TEMPORARY (branch l20-keras), until get_framework calls <pkg>.setup.configure()
-                importlib.import_module("keras_impl.setup").configure()  # for every package (the core's change)
-            module = importlib.import_module(_BACKENDS[name])
+            importlib.import_module(f"{package}.setup").configure()
+            module = importlib.import_module(f"{package}.framework")
         except ImportError as exc:
             raise FrameworkUnavailable(
-                f"framework {name!r} is not available ({exc}); install it with: {_INSTALL.get(name, 'pip install numpy')}"
-            ) from exc
+                f"framework {name!r} is not available ({exc}); install it with: {install_hint(name)}") from exc
         _CACHE[name] = module.FRAMEWORK
     return _CACHE[name]
 

@@ -14,7 +14,7 @@ from triptych.batching import steps_per_epoch
 from triptych.canonical import is_bias
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import get_spec, resolve
-from triptych.tolerances import FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS, TOLERANCES
+from triptych.tolerances import ALL_RUNGS, FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS, TOLERANCES
 from triptych.validate import check_dtype, expected_input_shape
 
 
@@ -142,7 +142,7 @@ def finite_difference_check(fw, net, X, y, entries: int = 12, delta: float = FD_
 
 
 def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: dict | None = None,
-               seed: int = 0, rungs=(1, 2, 3, 4, 5, 6)) -> list[RungResult]:
+               seed: int = 0, rungs=ALL_RUNGS) -> list[RungResult]:
     """Every rung for every pair of the available ``frameworks`` (default: all three)."""
     dtype = check_dtype(dtype)
     spec = get_spec(model)

@@ -22,8 +22,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from triptych.packages import PACKAGES
+
 TASKS = ("binary", "regression", "classification")
-FRAMEWORK_PACKAGES = {"scratch": "scratch", "torch": "torch_impl", "keras": "keras_impl"}
 
 Layout = dict[str, tuple[tuple[int, ...], str]]  # canonical name -> (shape, meaning), in order
 
@@ -103,7 +104,7 @@ class ModelSpec:
 
     def module(self, framework: str) -> ModuleType:
         """The implementation module of this model in ``framework`` (imported on first use)."""
-        target = self.modules.get(framework, f"{FRAMEWORK_PACKAGES[framework]}.{self.name}")
+        target = self.modules.get(framework, f"{PACKAGES[framework]}.{self.name}")
         return importlib.import_module(target) if isinstance(target, str) else target
 
 

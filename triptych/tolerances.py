@@ -6,6 +6,7 @@ figure is reported but cannot fail (float32 trajectories drift by design).
 from __future__ import annotations
 
 RUNGS = {1: "forward", 2: "loss", 3: "gradients", 4: "one step", 5: "trajectory", 6: "finite differences"}
+ALL_RUNGS = tuple(RUNGS)  # (1, …, 6): every rung, in order
 
 TOLERANCES = {
     "float64": {1: (1e-12, False), 2: (1e-12, False), 3: (1e-10, False), 4: (1e-12, False), 5: (1e-9, False),

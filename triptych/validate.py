@@ -80,14 +80,17 @@ def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
     return arr
 
 
+DTYPES = ("float32", "float64")  # what every framework builds and trains in
+
+
 def check_dtype(dtype) -> str:
-    """'float32' or 'float64' (a NumPy type or dtype naming one is accepted too)."""
+    """One of DTYPES, 'float32' or 'float64' (a NumPy type or dtype naming one is accepted too)."""
     name = dtype
     if not isinstance(dtype, str) and dtype is not None:
         try:
             name = np.dtype(dtype).name
         except TypeError:
             pass
-    if name not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    if name not in DTYPES:
+        raise ValueError(f"dtype must be {' or '.join(map(repr, DTYPES))}, got {dtype!r}")
     return name

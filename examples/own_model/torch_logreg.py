@@ -25,14 +25,14 @@ def build(config: dict) -> LogisticRegression:
 
 
 # ---- loss: binary cross-entropy on probabilities
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.BCELoss()
 
 
 # ---- optimizer: torch.optim.SGD (training.make_optimizer)
 # ---- training: the explicit loop of torch_impl/training.py
 def train(model: LogisticRegression, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    return training.fit(model, loss(), X, y, plan)
 
 
 # ---- conversion: Linear.weight (1, F) is the canonical logit.W (F, 1) transposed

@@ -5,10 +5,18 @@ from triptych.experiments import mnist_source
 from triptych.registry import ModelSpec, register_model
 
 
-def _feature_map(config):
-    """(h, w) after both conv → pool blocks."""
+def feature_map(config) -> tuple[int, int, int]:
+    """(h, w, channels) of the feature map the flatten reads, after both conv → pool blocks: each side
+    ⌊(⌊(s − k + 1) / p⌋ − k + 1) / p⌋ (5 × 5 × 64 for the default 28 × 28)."""
     k, p = config["kernel_size"], config["pool_size"]
-    return tuple(conv_output_size(conv_output_size(s, k, p), k, p) for s in config["image_size"])
+    h, w = (conv_output_size(conv_output_size(s, k, p), k, p) for s in config["image_size"])
+    return h, w, config["filters"][-1]
+
+
+def flatten_size(config) -> int:
+    """Features after the flatten, h · w · channels (1600 by default): the dense layer's inputs."""
+    h, w, channels = feature_map(config)
+    return h * w * channels
 
 
 def layout(config):
@@ -17,22 +25,20 @@ def layout(config):
            "conv1.b": ((f1,), "first convolution bias"),
            "conv2.W": ((k, k, f1, f2), "second convolution kernel (kh, kw, in, out)"),
            "conv2.b": ((f2,), "second convolution bias")}
-    h, w = _feature_map(config)
-    dense(out, "output", h * w * f2, config["num_classes"], "classifier", "; rows in (H, W, C) flatten order")
+    dense(out, "output", flatten_size(config), config["num_classes"], "classifier", "; rows in (H, W, C) flatten order")
     return out
 
 
 def flops(config, seq_len=None):
-    """2 · (h1·w1·k²·f1 + h2·w2·k²·f1·f2 + flat·classes) per sample."""
+    """2 · (h1·w1·k²·f1 + h2·w2·k²·f1·f2 + flat·classes) per sample (h1, h2: the sides after each convolution)."""
     k, p, (f1, f2) = config["kernel_size"], config["pool_size"], config["filters"]
     h1, w1 = (s - k + 1 for s in config["image_size"])
     h2, w2 = h1 // p - k + 1, w1 // p - k + 1
-    flat = (h2 // p) * (w2 // p) * f2
-    return 2 * (h1 * w1 * k * k * f1 + h2 * w2 * k * k * f1 * f2 + flat * config["num_classes"])
+    return 2 * (h1 * w1 * k * k * f1 + h2 * w2 * k * k * f1 * f2 + flatten_size(config) * config["num_classes"])
 
 
 def _check(config):
-    if min(_feature_map(config)) < 1:
+    if min(feature_map(config)[:2]) < 1:
         raise ValueError(f"model 'mnist_cnn': kernel_size {config['kernel_size']} and pool_size "
                          f"{config['pool_size']} leave no pixels of a {config['image_size']} image")
     return config

@@ -20,7 +20,8 @@ import itertools
 import numpy as np
 
 from triptych.frameworks import OPTIMIZER_OPTIONS, TrainPlan, get_framework
-from triptych.registry import FRAMEWORK_PACKAGES, StudyResult, StudySpec, register_study
+from triptych.packages import PACKAGES
+from triptych.registry import StudyResult, StudySpec, register_study
 from triptych.tolerances import PARITY_ADAM_EPSILON, PARITY_RMSPROP_EPSILON
 
 STARTS = (2.0, 6.0)
@@ -56,7 +57,7 @@ def paths(frameworks, starts=STARTS, steps: int = STEPS, progress=None) -> dict:
     out = {}
     for name in frameworks:
         get_framework(name)  # a missing framework says what to install
-        module = importlib.import_module(f"{FRAMEWORK_PACKAGES[name]}.descent")
+        module = importlib.import_module(f"{PACKAGES[name]}.descent")
         if progress:
             progress(f"[{name}] {len(starts)} starts × {len(OPTIMIZERS)} optimizers …")
         for x0, label in itertools.product(starts, OPTIMIZERS):

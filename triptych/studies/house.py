@@ -7,9 +7,8 @@ import sys
 import numpy as np
 
 from triptych.data import boston_data
-from triptych.experiments import metrics
-from triptych.frameworks import get_framework
-from triptych.registry import StudyResult, StudySpec, get_spec, register_study
+from triptych.registry import Experiment, StudyResult, StudySpec, get_spec, register_study
+from triptych.runs import initial_weights, train_and_evaluate
 
 VARIANTS = (  # (label, model, overrides)
     ("linear (linreg, 13 features)", "linreg", {"in_features": 13}),
@@ -18,6 +17,7 @@ VARIANTS = (  # (label, model, overrides)
 )
 QUICK_EPOCHS = 10
 COLUMNS = ["variant", "framework", "params", "best_epoch", "mae", "rmse"]
+DTYPE = "float64"
 AGREEMENT = 1e-9  # float64: the three frameworks' test MAE must agree this closely
 
 
@@ -33,21 +33,18 @@ def house_price_table(frameworks, epochs: int | None = None, lr: float | None = 
     train = dict(get_spec("house_mlp").training)
     seed = train["seed"] if seed is None else seed
     kwargs = dict(epochs=epochs or train["epochs"], batch_size=train["batch_size"], lr=lr or train["lr"],
-                  optimizer=train["optimizer"], seed=seed, eval_every=min(train["eval_every"], epochs or 10 ** 9),
+                  optimizer=train["optimizer"], eval_every=min(train["eval_every"], epochs or 10 ** 9),
                   keep_best=True, X_val=X_test, y_val=y_test)
     rows = []
     for label, model, overrides in VARIANTS:
-        start = get_framework("scratch").get_weights(get_framework("scratch").build(model, seed=seed, **overrides))
+        exp = Experiment(model, X_train, y_train, X_test, y_test, "Boston housing", overrides)
+        start = initial_weights("scratch", exp, seed=seed, dtype=DTYPE)
         for name in frameworks:
             if progress:
                 print(f"  [{name}] {label} …", file=sys.stderr, flush=True)
-            fw = get_framework(name)
-            net = fw.build(model, seed=seed, **overrides)
-            fw.set_weights(net, start)
-            history = fw.train(net, X_train, y_train, **kwargs)
-            result = metrics(model, fw.predict(net, X_test), y_test)
-            rows.append({"variant": label, "framework": name, "mae": result["mae"], "rmse": result["rmse"],
-                         "params": fw.parameter_count(net), "best_epoch": history["best_epoch"]})
+            run = train_and_evaluate(name, exp, start, seed=seed, dtype=DTYPE, **kwargs)
+            rows.append({"variant": label, "framework": name, "mae": run.metrics["mae"], "rmse": run.metrics["rmse"],
+                         "params": run.fw.parameter_count(run.net), "best_epoch": run.history["best_epoch"]})
     return rows
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from parity_tests.families.conv_family import feature_maps
 from scratch import trainer
-from scratch.conv import Conv2DLayer, FlattenLayer
+from scratch.conv import Conv2DLayer, FlattenLayer, MaxPool2DLayer
 from scratch.init import glorot_uniform
 from scratch.layers import Dense
 from scratch.losses import SoftmaxCrossEntropy
@@ -19,7 +19,7 @@ from scratch.optimizers import make_optimizer
 # ---- data: random images (N, H, W, C) and labels (N,) (parity_tests.families.synthetic_source)
 
 
-# ---- model: per block Conv2DLayer (stride, TensorFlow's 'same' padding and the max-pool built in);
+# ---- model: per block Conv2DLayer (stride, TensorFlow's 'same' padding) then, if it pools, a MaxPool2DLayer;
 # then flatten and a dense classifier.  Glorot-uniform kernels (fans kh·kw·in, kh·kw·out), zero biases
 def build(config: dict, seed: int, dtype: str) -> Network:
     rng = np.random.default_rng(seed)
@@ -28,7 +28,9 @@ def build(config: dict, seed: int, dtype: str) -> Network:
         (kh, kw), f = conv.kernel, conv.filters
         kernel = glorot_uniform(rng, (kh, kw, channels, f), kh * kw * channels, kh * kw * f, dtype)
         layers.append(Conv2DLayer(f"conv{i}", kernel, np.zeros(f, dtype), activation=conv.activation,
-                                  stride=conv.stride, padding=conv.padding, pool=conv.pool))
+                                  stride=conv.stride, padding=conv.padding))
+        if conv.pool > 1:
+            layers.append(MaxPool2DLayer(f"pool{i}", conv.pool))
         channels = f
     h, w = feature_maps(config)[-1]
     n_in, n_out = h * w * channels, config["num_classes"]

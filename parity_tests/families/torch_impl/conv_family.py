@@ -75,14 +75,14 @@ def build(config: dict) -> ConvFamily:
 
 
 # ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
 # ---- optimizer: torch.optim.SGD / Adam as the plan asks (torch_impl/training.make_optimizer)
 # ---- training: the explicit loop in torch_impl/training.py over the shared batches
 def train(model: ConvFamily, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    return training.fit(model, loss(), X, y, plan)
 
 
 # ---- conversion: conv{i}.W (kh, kw, in, out) = blocks.{i−1}.conv.weight (out, in, kh, kw) permuted;

@@ -38,14 +38,14 @@ def build(config: dict) -> DenseFamily:
 
 
 # ---- loss: mean squared error
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.MSELoss()
 
 
 # ---- optimizer: torch.optim.SGD / Adam as the plan asks (torch_impl/training.make_optimizer)
 # ---- training: the explicit loop in torch_impl/training.py over the shared batches
 def train(model: DenseFamily, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    return training.fit(model, loss(), X, y, plan)
 
 
 # ---- conversion: hidden{i}.W (in, out) = hidden.{i−1}.weight.T; output.W = output.weight.T

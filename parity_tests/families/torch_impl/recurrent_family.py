@@ -47,14 +47,14 @@ def build(config: dict) -> RecurrentFamily:
 
 
 # ---- loss: softmax cross-entropy on the logits
-def loss_fn() -> nn.Module:
+def loss() -> nn.Module:
     return nn.CrossEntropyLoss()
 
 
 # ---- optimizer: torch.optim.SGD / Adam / RMSprop over the trainable parameters (training.make_optimizer)
 # ---- training: the explicit loop in torch_impl/training.py over the shared batches
 def train(model: RecurrentFamily, X, y, plan) -> dict:
-    return training.fit(model, loss_fn(), X, y, plan)
+    return training.fit(model, loss(), X, y, plan)
 
 
 # ---- conversion, layer i (torch recurrent.{i−1}, canonical {cell}{i}): W = weight_ih_l0.T, U = weight_hh_l0.T
