@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from triptych.registry import FRAMEWORK_PACKAGES
+from triptych.frameworks import PACKAGES
 from reports.conventions import ROOT
 
 CORE = "triptych"
-PROJECT = (CORE, *FRAMEWORK_PACKAGES.values())  # the packages whose code a model file may stand on
+PROJECT = (CORE, *PACKAGES.values())  # the packages whose code a model file may stand on
 DEPTH = 2  # levels of definitions below the file: what it uses, and what those use
 FOLLOW = 4  # re-export hops followed before giving up
 
