@@ -141,22 +141,20 @@ def test_ladder_on_backend(sweep, backend, model, dtype):
     check_ladder(sweep(backend), backend, model, dtype)
 
 
-def test_full_report_adds_keras_backends_to_each_models_parity_table(monkeypatch):
-    """The report's parity tables get keras[jax] and keras[torch] rows (one child per backend, here
-    replaced by a stand-in); a backend that fails is a failure of every model, not a crash."""
+def test_full_report_adds_keras_backends_to_each_models_parity_table():
+    """The report's parity tables get keras[jax] and keras[torch] rows (one child per backend, here their
+    results given directly); a backend that fails is a failure of every model, not a crash."""
     import reports.run as run
 
-    def fake(backend, models, dtypes):
-        if backend == "torch":
-            raise ValueError("no torch today")
-        return [RungResult(m, "float64", 1, "forward", pair, 0.0, 1e-12, False, True)
-                for m in models for pair in ("scratch↔torch", f"scratch↔{keras_label(backend)}")]
-    monkeypatch.setattr(run, "run_ladders", fake)
     reports = [run.ModelReport(model, {}) for model in ("xor", "linreg")]
-    run.run_backend_parity(reports, run.Progress(2, enabled=False))
+    rows = [RungResult(m, "float64", 1, "forward", pair, 0.0, 1e-12, False, True)
+            for m in ("xor", "linreg") for pair in ("scratch↔torch", "scratch↔keras[jax]")]
+    run.add_backend_parity(reports, keras_label("jax"), rows)
+    run.add_backend_parity(reports, keras_label("torch"), ValueError("no torch today"))
     for report in reports:
-        assert [r.pair for r in report.parity] == ["scratch↔keras[jax]"]
+        assert [(r.model, r.pair) for r in report.parity] == [(report.model, "scratch↔keras[jax]")]
         assert [f.where for f in report.failures] == ["parity float64 · keras[torch]"]
+        assert "no torch today" in report.failures[0].message
 
 
 @pytest.mark.backends

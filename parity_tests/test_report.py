@@ -119,10 +119,17 @@ def test_quick_report_passes_and_writes_every_file(report):
 
 
 def test_progress_lines_and_summary_with_the_page_to_open(report):
+    """Tasks run in parallel child processes; their lines are numbered here, each task's start once."""
     out, _, stdout = report
+    starts = re.findall(r"^\[(\d+)/11\] (.+?): ", stdout, re.MULTILINE)
+    labels = [f"{m} · {w}" for m in QUICK_MODELS for w in (*FRAMEWORKS, "parity float64", "parity float32")]
+    assert sorted({label for _, label in starts}) == sorted(labels + ["study house"])
+    first = {}
+    for number, label in starts:
+        first.setdefault(label, int(number))
+    assert sorted(first.values()) == list(range(1, 12))  # every task started once, numbered 1 … 11
     assert re.search(r"^\[\d+/11\] xor · torch: training epoch 200/200", stdout, re.MULTILINE)
-    assert "[10/11] linreg · parity float32" in stdout
-    assert "[11/11] study house" in stdout
+    assert "2 tasks at a time" in (out / "index.html").read_text(encoding="utf-8") or os.cpu_count() == 1
     assert f"open {out.resolve() / 'index.html'}" in stdout
     assert re.search(r"total time \d+\.\d s", stdout)
 
@@ -177,23 +184,40 @@ def test_markdown_has_the_tables(report):
     assert "![study_house_house_mae](study_house_house_mae.png)" in study
 
 
-def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, monkeypatch, capsys):
-    from triptych.registry import StudySpec, register_study
+BROKEN_STUDY = """
+import os
+from triptych.registry import StudySpec, register_study
 
-    def broken(frameworks, quick=False, progress=None):
-        raise RuntimeError("injected study failure")
 
-    register_study(StudySpec("broken_study", "a study that raises", broken))
+def broken(frameworks, quick=False, progress=None):
+    {body}
+
+
+register_study(StudySpec("broken_study", "a study that fails", broken))
+"""
+
+
+@pytest.mark.parametrize("body, shown", [("raise RuntimeError('injected study failure')", "injected study failure"),
+                                         ("os._exit(3)", "exited with status 3")], ids=["raises", "crashes"])
+def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, capsys, body, shown):
+    """The study runs in a child process (its plugin loaded there): an error it raises, or the child dying,
+    is the study's failure; the model beside it still passes."""
+    from triptych.registry import STUDIES, load_plugin
+
+    plugin = tmp_path / "broken_study.py"
+    plugin.write_text(BROKEN_STUDY.format(body=body))
+    load_plugin(str(plugin))
+    out = tmp_path / "report"
     try:
-        assert main_report(tmp_path, quick=True, models=["xor"], progress=False, studies=["broken_study"]) == 1
+        assert main_report(out, quick=True, models=["xor"], progress=False, studies=["broken_study"], jobs=2,
+                           plugins=[str(plugin)]) == 1
     finally:
-        from triptych.registry import STUDIES
         STUDIES._items.pop("broken_study")
     assert "study broken_study FAILED" in " ".join(capsys.readouterr().out.split())
-    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["models"]["xor"]["ok"] and not data["meta"]["ok"]
-    assert "injected study failure" in (tmp_path / "study-broken_study.html").read_text(encoding="utf-8")
-    assert "FAILED: study broken_study" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert shown in (out / "study-broken_study.html").read_text(encoding="utf-8")
+    assert "FAILED: study broken_study" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_one_page_per_model_and_study_and_each_well_formed(pages):
@@ -368,7 +392,8 @@ def test_a_failing_framework_is_reported_and_the_rest_still_is(tmp_path, monkeyp
         return real_train(net, *args, **kwargs)
 
     monkeypatch.setattr(torch_fw, "train", train)
-    assert main_report(tmp_path, quick=True, models=["linreg", "house_mlp"], progress=False, studies=[]) == 1
+    assert main_report(tmp_path, quick=True, models=["linreg", "house_mlp"], progress=False, studies=[],
+                       jobs=1) == 1  # in this process, where the patch is
     assert "torch · training: RuntimeError: injected failure" in capsys.readouterr().out
     page = Page((tmp_path / "model-linreg.html").read_text(encoding="utf-8"))
     assert page.errors == [] and "injected failure for the report test" in page.all_text

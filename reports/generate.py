@@ -11,12 +11,17 @@ entry point (pyproject.toml), so the core never imports this package.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
+from triptych.backends import keras_label, start_ladders
 from triptych.commands import Command
+from triptych.isolation import Child
+from triptych.parity import RungResult
 from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
@@ -25,25 +30,75 @@ from reports.environment import environment
 from reports.pages import INDEX, build_pages
 from reports.plots import write_plots, write_study_plots
 from reports.records import all_rows, write_csv, write_json
-from reports.run import (OTHER_KERAS_BACKENDS, ModelReport, Progress, StudyReport, run_backend_parity, run_model,
-                         run_study, task_count)
+from reports.run import (OTHER_KERAS_BACKENDS, Failure, ModelReport, Progress, StudyReport, add_backend_parity,
+                         heaviest_first, run_model, run_study, task_count, training_setup)
+from reports.tasks import Task, default_jobs, run_tasks, thread_env
 
 TITLE = "Triptych — one model, three frameworks"
 
 
 def run_report(models: list[str], quick: bool = False, data: str | None = "sample", progress: bool = True,
-               studies: list[str] = ()) -> tuple[list[ModelReport], list[StudyReport]]:
-    """Train, time and check every model in ``models``, then run ``studies``; failures are recorded, never raised."""
+               studies: list[str] = (), jobs: int | None = None,
+               plugins: list[str] = ()) -> tuple[list[ModelReport], list[StudyReport]]:
+    """Train, time and check every model in ``models``, run ``studies`` and, unless quick, the float64 ladders
+    with Keras on the other backends; failures are recorded, never raised.  ``jobs`` (default: one per core)
+    tasks run at a time, each in a child process that loads ``plugins`` (reports.tasks); with ``jobs=1`` the
+    models and studies run here, one after the other."""
+    jobs = default_jobs() if jobs is None else jobs
     backends = () if quick else OTHER_KERAS_BACKENDS
     tracker = Progress(sum(task_count(m, quick) for m in models) + len(backends) + len(studies), progress)
-    reports = [run_model(model, quick, data, tracker) for model in models]
-    if backends:
-        run_backend_parity(reports, tracker)
-    return reports, [run_study(name, quick, tracker) for name in studies]
+    relay = tracker.relay if progress else None
+    results: dict[str, dict] = {"model": {}, "study": {}, "backend": {}}
+
+    def task(kind: str, key: str, label: str, target: str, kwargs: dict, env: dict) -> Task:
+        keep = partial(results[kind].__setitem__, key)  # the value, or the exception of a child that failed
+        return Task(label, partial(Child, target, kwargs, env, relay), keep, keep)
+
+    def ladders(backend: str, label: str) -> Child:
+        tracker.start(f"parity float64 · {label}", f"{len(models)} models in a child process")
+        said = (lambda r: tracker.say(f"{r['model']} {r['dtype']}", f"parity float64 · {label}")) if progress else None
+        return start_ladders(backend, models, ("float64",), plugins=plugins, progress=said)
+
+    tasks = [Task(keras_label(b), partial(ladders, b, keras_label(b)),
+                  partial(results["backend"].__setitem__, keras_label(b)),
+                  partial(results["backend"].__setitem__, keras_label(b))) for b in backends]
+    if jobs == 1:
+        run_tasks(tasks, 1)
+    else:
+        env = thread_env(jobs)
+        tasks += [task("model", m, m, "reports.run:model_in_child",
+                       dict(model=m, quick=quick, data=data, plugins=list(plugins)), env)
+                  for m in heaviest_first(models, quick, data)]
+        tasks += [task("study", name, f"study {name}", "reports.run:study_in_child",
+                       dict(name=name, quick=quick, plugins=list(plugins)), env) for name in studies]
+        run_tasks(tasks, jobs)
+    reports = [_model_report(model, results["model"].get(model), quick, data, tracker) for model in models]
+    for label, rows in results["backend"].items():
+        add_backend_parity(reports, label, rows if isinstance(rows, BaseException) else [RungResult(**r) for r in rows])
+    return reports, [_study_report(name, results["study"].get(name), quick, tracker) for name in studies]
+
+
+def _model_report(model: str, result, quick: bool, data: str | None, tracker: Progress) -> ModelReport:
+    """A child's report; one whose child failed (crashed or was killed) marked as failed; run here if none ran."""
+    if isinstance(result, ModelReport):
+        return result
+    if result is None:
+        return run_model(model, quick, data, tracker)
+    report = ModelReport(model, training_setup(model, quick, data))
+    report.failures.append(Failure.from_exception("child process", result))
+    return report
+
+
+def _study_report(name: str, result, quick: bool, tracker: Progress) -> StudyReport:
+    if isinstance(result, StudyReport):
+        return result
+    if result is None:
+        return run_study(name, quick, tracker)
+    return StudyReport(name, failures=[Failure.from_exception("child process", result)])
 
 
 def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: float,
-                 studies: list[StudyReport] = ()) -> Path:
+                 studies: list[StudyReport] = (), jobs: int = 1) -> Path:
     """Write every file of the report into ``out``; returns the path of index.html."""
     out.mkdir(parents=True, exist_ok=True)
     env = environment()
@@ -52,7 +107,8 @@ def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: fl
     pages = build_pages(reports, plots, env, quick, studies)
     failed = [r.model for r in reports if not r.ok] + [f"study {s.study}" for s in studies if not s.ok]
     status = f"FAILED: {', '.join(failed)}" if failed else "everything passed"
-    subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s — {status}."
+    parallel = f", {jobs} tasks at a time (timings shared the cores)" if jobs > 1 else ""
+    subtitle = f"Generated {datetime.now():%Y-%m-%d %H:%M} in {seconds:.0f} s{parallel} — {status}."
     listed = [p for p in pages if p.in_nav]
     for page in pages:
         up = "../" * page.filename.count("/")  # a page in a subfolder links back up to the others
@@ -66,7 +122,7 @@ def write_report(reports: list[ModelReport], out: Path, quick: bool, seconds: fl
     rows = all_rows(reports, studies)
     write_csv(rows, out / "results.csv")
     meta = {"generated": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seconds": seconds,
-            "models": [r.model for r in reports], "studies": [s.study for s in studies], "ok": not failed}
+            "models": [r.model for r in reports], "studies": [s.study for s in studies], "ok": not failed, "jobs": jobs}
     write_json(rows, reports, env, meta, out / "results.json")
     return out / INDEX
 
@@ -93,17 +149,20 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float, studi
 
 
 def main_report(out: str | Path = "triptych-report", quick: bool = False, models: list[str] | None = None,
-                data: str | None = "sample", progress: bool = True, studies: list[str] | None = None) -> int:
+                data: str | None = "sample", progress: bool = True, studies: list[str] | None = None,
+                jobs: int | None = None, plugins: list[str] = ()) -> int:
     """Run and write the report; 0 when every model and study ran and every check passed, else 1.
     ``studies``: None runs every registered study, [] none.  ``out`` is checked and locked before any
     work; the report is written into a fresh folder beside it that replaces it whole at the end, so a
-    failed or interrupted run leaves the previous report as it was."""
+    failed or interrupted run leaves the previous report as it was.  ``jobs`` tasks run at a time (default: one
+    per core), in child processes that load ``plugins`` (the files of a user's own models and studies)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     studies = list(STUDIES) if studies is None else list(studies)
     with staged_directory(out) as staging:
-        reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies)
-        write_report(reports, staging, quick, time.perf_counter() - start, study_reports)
+        jobs = default_jobs() if jobs is None else jobs
+        reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies, jobs, plugins)
+        write_report(reports, staging, quick, time.perf_counter() - start, study_reports, jobs)
     index = Path(out).resolve() / "index.html"
     print_summary(reports, index, time.perf_counter() - start, study_reports)
     return 0 if all(r.ok for r in reports) and all(s.ok for s in study_reports) else 1
@@ -115,11 +174,22 @@ def _add_arguments(parser) -> None:
     parser.add_argument("--models", nargs="+", choices=list(MODELS))
     parser.add_argument("--studies", nargs="*", choices=list(STUDIES), help="studies to run (default: all)")
     parser.add_argument("--data", default="sample", help="MNIST: sample (default) | full | DIR")
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                        help="tasks (a model, a study, a Keras backend's ladders) run at a time in child processes "
+                             "(default: one per core; 1 runs models and studies in this process)")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer ≥ 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
+    return int(text)
 
 
 def _run(args) -> int:
     return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
-                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True)
+                       studies=list(STUDIES) if args.studies is None else args.studies, progress=True,
+                       jobs=args.jobs, plugins=args.plugin)
 
 
 COMMAND = Command("report", "write the comparison report (HTML, Markdown, CSV/JSON, plots)", _add_arguments, _run,

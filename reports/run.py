@@ -4,16 +4,18 @@ and recorded with its traceback, so one broken model or framework never hides th
 """
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Callable
 
-from triptych.backends import KERAS_BACKENDS, keras_label, run_ladders
+from triptych.backends import KERAS_BACKENDS
 from triptych.bench import run_bench, time_inference
 from triptych.experiments import epochs_for, load_experiment
 from triptych.frameworks import FRAMEWORKS
 from triptych.parity import RungResult, run_ladder
-from triptych.registry import StudyResult, get_spec, get_study, resolve
+from triptych.registry import StudyResult, get_spec, get_study, load_plugin, resolve
 from triptych.runs import epoch_printer, initial_weights, train_and_evaluate
 from triptych.settings import selected_kernel_set
 from triptych.tolerances import ALL_RUNGS
@@ -110,22 +112,56 @@ class ModelReport:
 
 
 class Progress:
-    """Numbered progress lines: ``[3/15] mnist_cnn · torch: training epoch 2/12``."""
+    """Numbered progress lines: ``[3/15] mnist_cnn · torch: training epoch 2/12``.
 
-    def __init__(self, total: int, enabled: bool = True):
-        self.total, self.enabled, self.done, self.label = total, enabled, 0, ""
+    In a child process (reports.tasks) ``send`` is set: the lines go to the parent as records, and the
+    parent's :meth:`relay` numbers them among every task's lines (each child's own thread calls it)."""
+
+    def __init__(self, total: int, enabled: bool = True, send: Callable[[dict], None] | None = None):
+        self.total, self.enabled, self.done, self.label, self.send = total, enabled, 0, "", send
+        self.lock = threading.Lock()
+
+    @classmethod
+    def child(cls, send: Callable[[dict], None] | None) -> "Progress":
+        """The progress of a task in a child process: silent when the parent's is (``send`` None)."""
+        return cls(0, send is not None, send)
 
     def start(self, label: str, what: str) -> None:
-        self.done += 1
-        self.label = label
-        self.say(what)
+        if self.send:
+            self.label = label
+            self.send({"start": label, "what": what})
+            return
+        with self.lock:
+            self.done += 1
+            self.label = label
+            self._print(label, what)
 
     def skip(self, count: int) -> None:
-        self.done += count
+        if self.send:
+            self.send({"skip": count})
+            return
+        with self.lock:
+            self.done += count
 
-    def say(self, what: str) -> None:
+    def say(self, what: str, label: str | None = None) -> None:
+        if self.send:
+            self.send({"label": self.label, "say": what})
+            return
+        with self.lock:
+            self._print(self.label if label is None else label, what)
+
+    def relay(self, record: dict) -> None:
+        """A child's record, printed here with this process's numbering."""
+        if "start" in record:
+            self.start(record["start"], record["what"])
+        elif "skip" in record:
+            self.skip(record["skip"])
+        else:
+            self.say(record["say"], record["label"])
+
+    def _print(self, label: str, what: str) -> None:
         if self.enabled:
-            print(f"[{self.done}/{self.total}] {self.label}: {what}", flush=True)
+            print(f"[{self.done}/{self.total}] {label}: {what}", flush=True)
 
     def epochs(self, epochs: int):
         """A ``progress`` callback for ``train`` that says about ten epoch lines (triptych.runs.epoch_printer)."""
@@ -211,23 +247,43 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
     return report
 
 
-def run_backend_parity(reports: list["ModelReport"], progress: Progress) -> None:
-    """The float64 ladder with Keras on each of OTHER_KERAS_BACKENDS (one child process per backend,
-    every model at once); its keras[backend] rows join each model's parity table.  A backend that
-    fails is recorded as a failure of every model."""
-    models = [report.model for report in reports]
-    for backend in OTHER_KERAS_BACKENDS:
-        label = keras_label(backend)
-        progress.start(f"parity float64 · {label}", f"{len(models)} models in a child process")
-        try:
-            results = run_ladders(backend, models, ("float64",))
-        except Exception as exc:  # noqa: BLE001 — reported on the page
-            for report in reports:
-                report.failures.append(Failure.from_exception(f"parity float64 · {label}", exc))
-            progress.say(f"FAILED: {exc}")
-            continue
-        for report in reports:
+def add_backend_parity(reports: list["ModelReport"], label: str, results: list[RungResult] | BaseException) -> None:
+    """The float64 ladders with Keras on another backend (``label``, e.g. keras[jax]; triptych.backends runs them
+    in a child process, every model at once): their rows join each model's parity table; a backend that failed
+    is recorded as a failure of every model."""
+    for report in reports:
+        if isinstance(results, BaseException):
+            report.failures.append(Failure.from_exception(f"parity float64 · {label}", results))
+        else:
             report.parity += [r for r in results if r.model == report.model and label in r.pair.split("↔")]
+
+
+def model_in_child(model: str, quick: bool, data: str | None, plugins: list[str] = (),
+                   progress: Callable[[dict], None] | None = None) -> ModelReport:
+    """:func:`run_model` as a task of reports.tasks, in a child process that loads ``plugins`` first."""
+    _load_plugins(plugins)
+    return run_model(model, quick, data, Progress.child(progress))
+
+
+def study_in_child(name: str, quick: bool, plugins: list[str] = (),
+                   progress: Callable[[dict], None] | None = None) -> "StudyReport":
+    """:func:`run_study` as a task of reports.tasks, in a child process that loads ``plugins`` first."""
+    _load_plugins(plugins)
+    return run_study(name, quick, Progress.child(progress))
+
+
+def _load_plugins(paths) -> None:
+    for path in paths:
+        load_plugin(path)
+
+
+def heaviest_first(models: list[str], quick: bool, data: str | None) -> list[str]:
+    """``models`` by their training work (forward FLOPs × epochs), largest first, so that parallel tasks end
+    together rather than one long task last."""
+    def work(model: str) -> float:
+        spec = get_spec(model)
+        return spec.flops(resolve(model, {}), None) * epochs_for(model, data_for(model, data), quick, QUICK_DATA_EPOCHS)
+    return sorted(models, key=work, reverse=True)
 
 
 def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progress) -> FrameworkRun:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+from functools import partial
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
     notes = [f"{STEPS} steps, lr {LR}, float64; RMSprop and Adam with epsilon {PARITY_ADAM_EPSILON:g} in all three, "
              "since the frameworks place it differently (triptych/tolerances.py)."]
     return StudyResult("Gradient descent on f(x) = x²·sin x: SGD, momentum, RMSprop, Adam", COLUMNS, rows, checks,
-                       notes, plots={"paths": lambda path: _plot(runs, frameworks, path)})
+                       notes, plots={"paths": partial(_plot, runs, frameworks)})
 
 
 def _plot(runs: dict, frameworks, path) -> None:

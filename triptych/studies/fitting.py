@@ -16,6 +16,7 @@ computed from each framework's own ``predict``.
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 import numpy as np
 
@@ -122,9 +123,9 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
         notes.append(f"Quick run ({epochs} epochs): the weights are checked against the truth only in the full run.")
     return StudyResult("Under- and over-fitting: a cubic fitted with 3 features, 1 feature, and on 2 points",
                        COLUMNS, rows, checks, notes,
-                       plots={"curves": lambda path: plot_curves(runs, {v: v for v, _, _ in VARIANTS}, frameworks, path,
-                                                                 "train and test loss"),
-                              "weights": lambda path: _plot_weights(runs, frameworks[0], path)})
+                       plots={"curves": partial(plot_curves, runs, {v: v for v, _, _ in VARIANTS}, frameworks,
+                                                 title="train and test loss"),
+                              "weights": partial(_plot_weights, runs, frameworks[0])})
 
 
 FRAMEWORK_STYLES = {"scratch": dict(linestyle="-", linewidth=2.5, alpha=0.5), "torch": dict(linestyle="--"),

@@ -3,6 +3,7 @@ hidden layers on Boston housing, in every framework from identical weights; test
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
         checks.append({"what": f"{label}: test MAE equal across frameworks", "value": spread,
                        "target": f"≤ {AGREEMENT:g}", "passed": spread <= AGREEMENT})
     return StudyResult("House prices: linear, one and two hidden layers", COLUMNS, rows, checks,
-                       plots={"house_mae": lambda path: _plot(rows, path)})
+                       plots={"house_mae": partial(_plot, rows)})
 
 
 def _plot(rows: list[dict], path) -> None:

@@ -16,6 +16,8 @@ The curves are the data loss alone (the mean squared error without the penalty) 
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from triptych.experiments import train_with_curves
@@ -87,9 +89,9 @@ def run(frameworks, quick: bool = False, progress=None) -> StudyResult:
              "Keras: Dense(kernel_regularizer=L2(λ/2))."]
     return StudyResult("Weight decay: p = 200 features, 20 training points, λ ∈ {0, 1, 3, 10}", COLUMNS, rows,
                        checks, notes,
-                       plots={"curves": lambda path: plot_curves(runs, {lam: f"λ = {lam:g}" for lam in LAMBDAS},
-                                                                 frameworks, path, "train and test loss"),
-                              "lambda": lambda path: _plot_lambda(runs, frameworks, path)})
+                       plots={"curves": partial(plot_curves, runs, {lam: f"λ = {lam:g}" for lam in LAMBDAS}, frameworks,
+                                                 title="train and test loss"),
+                              "lambda": partial(_plot_lambda, runs, frameworks)})
 
 
 def _plot_lambda(runs: dict, frameworks, path) -> None:
