@@ -1,7 +1,7 @@
 """The report's independent tasks (one model, one study, the ladders on one Keras backend), each in its own
 child process (triptych.isolation), at most ``jobs`` at a time, heaviest first.
 
-    tasks = [Task("mnist_cnn", start=lambda: Child(...), done=keep, failed=record)]
+    tasks = [Task("a model", start=lambda: Child(...), done=keep, failed=record)]
     run_tasks(tasks, jobs=2)       # returns when every task has finished (or failed)
 
 A task whose child fails without a value (a crash, a kill, an error its own code did not record) has its
