@@ -50,27 +50,26 @@ def run_report(models: list[str], quick: bool = False, data: str | None = "sampl
     relay = tracker.relay if progress else None
     results: dict[str, dict] = {"model": {}, "study": {}, "backend": {}}
 
-    def task(kind: str, key: str, label: str, target: str, kwargs: dict, env: dict) -> Task:
+    def task(kind: str, key: str, label: str, start) -> Task:
         keep = partial(results[kind].__setitem__, key)  # the value, or the exception of a child that failed
-        return Task(label, partial(Child, target, kwargs, env, relay), keep, keep)
+        return Task(label, start, keep, keep)
 
     def ladders(backend: str, label: str) -> Child:
         tracker.start(f"parity float64 · {label}", f"{len(models)} models in a child process")
         said = (lambda r: tracker.say(f"{r['model']} {r['dtype']}", f"parity float64 · {label}")) if progress else None
         return start_ladders(backend, models, ("float64",), plugins=plugins, progress=said)
 
-    tasks = [Task(keras_label(b), partial(ladders, b, keras_label(b)),
-                  partial(results["backend"].__setitem__, keras_label(b)),
-                  partial(results["backend"].__setitem__, keras_label(b))) for b in backends]
+    tasks = [task("backend", keras_label(b), keras_label(b), partial(ladders, b, keras_label(b))) for b in backends]
     if jobs == 1:
         run_tasks(tasks, 1)
     else:
         env = thread_env(jobs)
-        tasks += [task("model", m, m, "reports.run:model_in_child",
-                       dict(model=m, quick=quick, data=data, plugins=list(plugins)), env)
+        tasks += [task("model", m, m, partial(Child, "reports.run:model_in_child",
+                                              dict(model=m, quick=quick, data=data, plugins=list(plugins)), env, relay))
                   for m in heaviest_first(models, quick, data)]
-        tasks += [task("study", name, f"study {name}", "reports.run:study_in_child",
-                       dict(name=name, quick=quick, plugins=list(plugins)), env) for name in studies]
+        tasks += [task("study", name, f"study {name}", partial(Child, "reports.run:study_in_child",
+                                                               dict(name=name, quick=quick, plugins=list(plugins)),
+                                                               env, relay)) for name in studies]
         run_tasks(tasks, jobs)
     reports = [_model_report(model, results["model"].get(model), quick, data, tracker) for model in models]
     for label, rows in results["backend"].items():
