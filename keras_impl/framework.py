@@ -21,6 +21,7 @@ import numpy as np
 
 from keras_impl import backend
 from keras_impl.training import floatx
+from triptych.canonical import is_state
 from triptych.frameworks import Framework, Net
 from triptych.registry import get_spec
 
@@ -69,8 +70,13 @@ class KerasFramework(Framework):
         time loop step by step in Python)."""
         return np.asarray(net.native.predict_on_batch(X))
 
+    def _predict_training(self, net, X):
+        """An eager call with ``training=True`` (BatchNorm's batch statistics; its moving statistics updated)."""
+        return keras.ops.convert_to_numpy(net.native(X, training=True))
+
     def _loss_and_grads(self, net, X, y):
-        variables = self._variables(net)
+        """Gradients of the trainable variables only (not of the state: BatchNorm's moving statistics)."""
+        variables = {k: v for k, v in self._variables(net).items() if not is_state(k)}
         with floatx(net.dtype):
             loss_fn = _module(net.model).loss()
         loss, grads, dx = backend.value_and_grads(net.native, loss_fn, list(variables.values()), X, y)
@@ -81,8 +87,9 @@ class KerasFramework(Framework):
             return _module(net.model).train(net.native, X, y, plan)
 
     def _summary(self, net):
-        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
-                for layer in net.native.layers]
+        """One row per layer with its trainable parameter count (BatchNorm's moving statistics are state)."""
+        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]),
+                 sum(int(np.prod(w.shape)) for w in layer.trainable_weights)) for layer in net.native.layers]
 
     def _save(self, net, path):
         """h5py can crash the process when a write to disk fails part way (a full disk), so Keras writes the

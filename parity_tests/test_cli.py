@@ -64,7 +64,7 @@ def test_parity_json_and_exit_codes(capsys, monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "linreg", "--data", "/nonexistent.csv"], "cannot read CSV"),
-    (["parity", "resnet"], "unknown model 'resnet'"),
+    (["parity", "vgg16"], "unknown model 'vgg16'"),
     (["train", "xor", "--lr", "-1"], "option 'lr' must be a finite number > 0, got -1.0"),
     (["summary", "xor", "--set", "hiden=3"], "has no option 'hiden'"),
 ])

@@ -21,14 +21,19 @@ class ScratchFramework(Framework):
         return Net(model, config, dtype, self.name, network, {"seed": seed, "kernels": choice})
 
     def _get(self, net):
-        return net.native.params()
+        """Parameters and state (``Network.variables``; deep_net's notebook network has parameters only)."""
+        native = net.native
+        return native.variables() if hasattr(native, "variables") else native.params()
 
     def _set(self, net, weights):
-        for key, value in net.native.params().items():
+        for key, value in self._get(net).items():
             value[...] = weights[key]
 
     def _predict(self, net, X):
         return net.native.eval().forward(X)
+
+    def _predict_training(self, net, X):
+        return net.native.train().forward(X)
 
     def _loss_and_grads(self, net, X, y):
         loss, grads, dx = net.native.train().loss_and_grads(X, y)

@@ -72,6 +72,15 @@ class Network:
         """Live parameter arrays (optimizers update them in place)."""
         return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.params.items()}
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Live non-trainable state arrays ``"<layer>.<name>"`` (BatchNorm's moving statistics): set and read with
+        the parameters, updated by the forward pass in training mode, never by an optimizer."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.state.items()}
+
+    def variables(self) -> dict[str, np.ndarray]:
+        """Parameters and state: every canonical entry, layer by layer (the layout's order)."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.variables.items()}
+
     def param_grads(self) -> dict[str, np.ndarray]:
         return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.param_grads.items()}
 

@@ -70,9 +70,14 @@ class Run:
                 yield epoch
             self._end_epoch(epoch)
         if self._best_params is not None:
-            for key, value in self.network.params().items():
+            for key, value in self._variables().items():
                 value[...] = self._best_params[key]
         self.network.eval()
+
+    def _variables(self) -> dict:
+        """What keep-best keeps: the parameters and the state (BatchNorm's moving statistics)."""
+        network = self.network
+        return network.variables() if hasattr(network, "variables") else network.params()
 
     def _end_epoch(self, epoch: int) -> None:
         plan, history = self.plan, self.history
@@ -83,7 +88,7 @@ class Run:
             history["eval"].append({"epoch": epoch + 1, "loss": record["eval_loss"]})
             if plan.keep_best and record["eval_loss"] < self._best_loss:
                 self._best_loss, history["best_epoch"] = record["eval_loss"], epoch + 1
-                self._best_params = {k: v.copy() for k, v in self.network.params().items()}
+                self._best_params = {k: v.copy() for k, v in self._variables().items()}
         if plan.progress:
             plan.progress(record)
 

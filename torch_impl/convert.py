@@ -54,3 +54,27 @@ def hwc_to_chw_columns(matrix: torch.Tensor, channels: int) -> torch.Tensor:
     """The inverse of :func:`chw_to_hwc_columns`."""
     out = matrix.shape[0]
     return matrix.reshape(out, -1, channels).transpose(1, 2).reshape(out, -1).contiguous()
+
+
+def conv_kernel_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.Conv2d(bias=False) ``weight`` (out, in, kh, kw) → canonical ``name.W`` (kh, kw, in, out)."""
+    return {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0)}
+
+
+def conv_kernel_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    return {f"{torch_name}.weight": weights[f"{name}.W"].permute(3, 2, 0, 1).contiguous()}
+
+
+BATCHNORM = (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance"))
+
+
+def batchnorm_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.BatchNorm2d ``weight``, ``bias`` → canonical ``name.gamma``, ``name.beta``; its buffers ``running_mean``,
+    ``running_var`` → the state ``name.moving_mean``, ``name.moving_variance`` where ``tensors`` holds them (named
+    parameters' gradients hold none).  ``num_batches_tracked`` is not canonical (unused with a set momentum)."""
+    return {f"{name}.{ours}": tensors[f"{torch_name}.{theirs}"] for theirs, ours in BATCHNORM
+            if f"{torch_name}.{theirs}" in tensors}
+
+
+def batchnorm_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    return {f"{torch_name}.{theirs}": weights[f"{name}.{ours}"] for theirs, ours in BATCHNORM}

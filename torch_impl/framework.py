@@ -39,15 +39,26 @@ class TorchFramework(Framework):
         return Net(model, config, dtype, self.name, native)
 
     def _get(self, net):
+        """The parameters and the floating-point buffers (BatchNorm's running statistics: canonical state)."""
+        tensors = {**dict(net.native.named_parameters()),
+                   **{k: v for k, v in net.native.named_buffers() if v.is_floating_point()}}
         with torch.no_grad():
-            return {k: v.cpu().numpy() for k, v in _module(net.model).to_canonical(dict(net.native.named_parameters())).items()}
+            return {k: v.cpu().numpy() for k, v in _module(net.model).to_canonical(tensors).items()}
 
     def _set(self, net, weights):
+        """Strict: every parameter and floating-point buffer from ``weights``; integer buffers (BatchNorm's
+        num_batches_tracked, not canonical) keep their values."""
         state = _module(net.model).from_canonical({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
-        net.native.load_state_dict(state, strict=True)
+        counters = {k: v for k, v in net.native.state_dict().items() if not v.is_floating_point()}
+        net.native.load_state_dict({**counters, **state}, strict=True)
 
     def _predict(self, net, X):
         net.native.eval()
+        with torch.no_grad():
+            return net.native(torch.from_numpy(X).to(device())).cpu().numpy()
+
+    def _predict_training(self, net, X):
+        net.native.train()
         with torch.no_grad():
             return net.native(torch.from_numpy(X).to(device())).cpu().numpy()
 
@@ -119,6 +130,12 @@ class TorchFramework(Framework):
             if tuple(value.shape) != tuple(expected[key].shape):
                 raise ValueError(f"checkpoint {path!r}: {key!r} has shape {tuple(value.shape)}, "
                                  f"expected {tuple(expected[key].shape)}")
+            if not expected[key].is_floating_point():  # a counter buffer (BatchNorm's num_batches_tracked)
+                if value.is_floating_point():
+                    raise ValueError(f"checkpoint {path!r}: {key!r} has dtype {value.dtype}; expected "
+                                     f"{expected[key].dtype}")
+                loaded[key] = value.to(expected[key].dtype)
+                continue
             if not value.is_floating_point():  # an integer tensor would load as whole numbers (mostly 0)
                 raise ValueError(f"checkpoint {path!r}: {key!r} has dtype {value.dtype}; expected floating-point weights")
             loaded[key] = value.to(expected[key].dtype)

@@ -6,6 +6,11 @@ are (in, out); conv kernels (kh, kw, in, out); the dense layer after a flatten t
 exception is deep_net, whose scratch code keeps the NumPy L-layer idiom: W<l> (out, in), b<l> (out, 1).
 ``layout(name, config)`` gives every parameter's name, shape and meaning; ``check_weights``
 validates a dict against it.
+
+Trainable weights and state: an entry is *state* (a layer's non-trainable statistics, carried by
+``get_weights``/``set_weights``, checkpoints and ``convert`` but never trained and without a gradient)
+when its last name part is one of :data:`STATE` — BatchNorm's ``moving_mean`` and ``moving_variance``
+(:func:`batchnorm`); every other entry is trainable.  :func:`is_state` is that one rule.
 """
 from __future__ import annotations
 
@@ -20,6 +25,30 @@ def dense(layout: Layout, name: str, n_in: int, n_out: int, what: str, rows: str
     """Add ``name.W`` (in, out) and ``name.b`` (out,) to ``layout``."""
     layout[f"{name}.W"] = ((n_in, n_out), f"{what} kernel (in, out){rows}")
     layout[f"{name}.b"] = ((n_out,), f"{what} bias")
+
+
+STATE = ("moving_mean", "moving_variance")  # the last name parts that mark a canonical entry as state
+
+
+def is_state(name: str) -> bool:
+    """Whether canonical entry ``name`` is non-trainable state (``<layer>.moving_mean``, ``<layer>.moving_variance``):
+    carried with the weights, never given a gradient or an optimizer update."""
+    return name.rsplit(".", 1)[-1] in STATE
+
+
+def trainable(names) -> list[str]:
+    """The trainable entries of ``names`` (a layout or a weights dict), in their order: those with gradients."""
+    return [name for name in names if not is_state(name)]
+
+
+def batchnorm(layout: Layout, name: str, channels: int, what: str) -> None:
+    """Add BatchNorm's ``name.gamma``, ``name.beta`` (trainable, (C,)) and its state ``name.moving_mean``,
+    ``name.moving_variance`` ((C,), the biased batch variance's moving average) to ``layout``."""
+    layout[f"{name}.gamma"] = ((channels,), f"{what} BatchNorm scale γ")
+    layout[f"{name}.beta"] = ((channels,), f"{what} BatchNorm shift β")
+    layout[f"{name}.moving_mean"] = ((channels,), f"{what} BatchNorm moving mean (state, not trained)")
+    layout[f"{name}.moving_variance"] = ((channels,), f"{what} BatchNorm moving variance, biased (÷ n) "
+                                                      f"(state, not trained)")
 
 
 def is_bias(name: str) -> bool:
@@ -54,7 +83,8 @@ def layout(name: str, config: dict) -> Layout:
 
 
 def parameter_count(name: str, config: dict) -> int:
-    return int(sum(np.prod(shape) for shape, _ in layout(name, config).values()))
+    """Trainable parameters (state entries, BatchNorm's moving statistics, are not counted)."""
+    return int(sum(np.prod(shape) for key, (shape, _) in layout(name, config).items() if not is_state(key)))
 
 
 def check_weights(name: str, config: dict, weights: dict, dtype: str | None = None) -> dict[str, np.ndarray]:

@@ -187,15 +187,20 @@ class Framework:
         self._own(net)
         self._set(net, canonical.check_weights(net.model, net.config, weights, net.dtype))
 
-    def predict(self, net: Net, X) -> np.ndarray:
+    def predict(self, net: Net, X, training: bool = False) -> np.ndarray:
         """Evaluation-mode outputs: (N, 1) for regression and XOR probabilities, (N, C) logits
-        (computed ``PREDICT_CHUNK`` samples at a time)."""
+        (computed ``PREDICT_CHUNK`` samples at a time).  ``training=True``: training-mode outputs of the whole
+        X as one batch (BatchNorm normalises with its statistics and updates its moving statistics, as a
+        training step's forward pass does; dropout draws a mask)."""
         self._own(net)
         X = check_X(net.model, net.config, X, net.dtype)
+        if training:
+            return np.asarray(self._predict_training(net, X))
         return np.concatenate([self._predict(net, X[i:i + PREDICT_CHUNK]) for i in range(0, len(X), PREDICT_CHUNK)])
 
     def loss_and_grads(self, net: Net, X, y, input_grad: bool = False) -> tuple[float, dict[str, np.ndarray]]:
-        """Training-mode loss and dL/dparameter in canonical names and layouts (+ ``"input"``)."""
+        """Training-mode loss and dL/dparameter in canonical names and layouts (+ ``"input"``), for the
+        trainable entries only (state, ``triptych.canonical.is_state``, has no gradient)."""
         self._own(net)
         X = check_X(net.model, net.config, X, net.dtype)
         y = check_y(net.model, net.config, y, len(X), net.dtype)
@@ -260,6 +265,7 @@ class Framework:
     def _get(self, net): raise NotImplementedError
     def _set(self, net, weights): raise NotImplementedError
     def _predict(self, net, X): raise NotImplementedError
+    def _predict_training(self, net, X): raise NotImplementedError
     def _loss_and_grads(self, net, X, y): raise NotImplementedError
     def _train(self, net, X, y, plan): raise NotImplementedError
     def _summary(self, net): raise NotImplementedError

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from triptych.batching import steps_per_epoch
-from triptych.canonical import is_bias
+from triptych.canonical import is_bias, is_state
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import get_spec, resolve
-from triptych.tolerances import ALL_RUNGS, FD_DELTA, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS, TOLERANCES
+from triptych.tolerances import (ALL_RUNGS, FD_DELTA, KNOWN_DIFFERENCES, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS,
+                                 TOLERANCES)
 from triptych.validate import check_dtype, expected_input_shape
 
 
@@ -93,11 +94,29 @@ def parity_problem(model: str, config: dict, n: int, seed: int = 0, seq_len: int
 
 
 def parity_weights(scratch_fw, net, seed: int = 0) -> dict[str, np.ndarray]:
-    """Scratch's initial weights with every bias moved off zero (noise N(0, 0.1²) added)."""
+    """Scratch's initial weights with every bias, BatchNorm γ and β and moving mean moved off its initial value
+    (noise N(0, 0.1²) added) and every moving variance scaled by e^N(0, 0.1²) (it stays positive)."""
     rng = np.random.default_rng([seed, 2])
     weights = scratch_fw.get_weights(net)
-    return {k: v + rng.normal(scale=0.1, size=v.shape).astype(v.dtype) if is_bias(k) else v
-            for k, v in weights.items()}
+
+    def moved(key, value):
+        noise = rng.normal(scale=0.1, size=value.shape).astype(value.dtype)
+        part = key.rsplit(".", 1)[-1]
+        if part == "moving_variance":
+            return value * np.exp(noise)
+        return value + noise if is_bias(key) or part in ("gamma", "beta", "moving_mean") else value
+    return {k: moved(k, v) for k, v in weights.items()}
+
+
+def known_differences(a: str, b: str) -> dict[str, str]:
+    """{name: state entry part} of triptych.tolerances.KNOWN_DIFFERENCES that concern the pair of frameworks a, b."""
+    return {name: part for name, (framework, part, _) in KNOWN_DIFFERENCES.items() if framework in (a, b)}
+
+
+def split_known(weights: dict, parts) -> tuple[dict, dict]:
+    """(entries outside the known differences, entries inside them): state entries whose last part is in ``parts``."""
+    inside = {k: v for k, v in weights.items() if is_state(k) and k.rsplit(".", 1)[-1] in parts}
+    return {k: v for k, v in weights.items() if k not in inside}, inside
 
 
 # ---------------------------------------------------------------- finite differences
@@ -174,17 +193,44 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
     def pair(a, b):  # labels: keras is "keras[jax]" or "keras[torch]" off TensorFlow
         return f"{fws[a].label}↔{fws[b].label}"
 
-    def add(rung, pair, value, detail=""):
+    def add(rung, pair, value, detail="", reported=False):
         tol, rel = TOLERANCES[dtype].get(rung, (None, False))
+        if reported:  # a known difference: its figure, never a verdict
+            tol = None
         passed = False if not math.isfinite(value) else None if tol is None else bool(value <= tol)
         results.append(RungResult(model, dtype, rung, RUNGS[rung], pair, float(value), tol, rel, passed, detail))
 
+    def compare_weights(rung, a, b, wa, wb):
+        """Rungs 4–5: (worst difference, its key, state entries compared, a function that adds the known-difference
+        rows) over every trainable and state entry outside the pair's known differences; the state those touch is
+        reported apart, under the difference's name, after the rung's own row."""
+        known = known_differences(a, b)
+        (outside_a, inside_a), (outside_b, inside_b) = split_known(wa, known.values()), split_known(wb, known.values())
+        value, key = worst(outside_a, outside_b, max_abs)
+        state = sum(map(is_state, outside_a))
+
+        def add_known():
+            for name, part in known.items():
+                only_a = {k: v for k, v in inside_a.items() if k.endswith("." + part)}
+                if only_a:
+                    diff, where = worst(only_a, {k: v for k, v in inside_b.items() if k.endswith("." + part)}, max_abs)
+                    add(rung, pair(a, b), diff, f"known difference '{name}': {len(only_a)} {part} entries, worst "
+                                                f"{where}", reported=True)
+        return value, key, f" ({state} state entries included)" if state else "", add_known
+
     pairs = list(itertools.combinations(fws, 2))
+    stateful = any(map(is_state, w0))  # BatchNorm: rung 1 in inference and in training mode
     load_w0()
     if 1 in rungs:
         outs = {name: fw.predict(nets[name], X) for name, fw in fws.items()}
         for a, b in pairs:
-            add(1, pair(a, b), max_abs(outs[a], outs[b]), f"outputs {outs[a].shape}")
+            add(1, pair(a, b), max_abs(outs[a], outs[b]),
+                f"outputs {outs[a].shape}" + (", inference mode (moving statistics)" if stateful else ""))
+        if stateful:
+            outs = {name: fw.predict(nets[name], X, training=True) for name, fw in fws.items()}
+            for a, b in pairs:
+                add(1, pair(a, b), max_abs(outs[a], outs[b]), f"outputs {outs[a].shape}, training mode (batch statistics)")
+            load_w0()
     if 2 in rungs or 3 in rungs:
         lg = {name: fw.loss_and_grads(nets[name], X, y, input_grad=True) for name, fw in fws.items()}
         for a, b in pairs:
@@ -202,8 +248,9 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
             fw.train(nets[name], X, y, epochs=1, batch_size=None, **train_kwargs)
             after[name] = fw.get_weights(nets[name])
         for a, b in pairs:
-            value, key = worst(after[a], after[b], max_abs)
-            add(4, pair(a, b), value, f"one full-batch {p['optimizer']} step; worst {key}")
+            value, key, state, add_known = compare_weights(4, a, b, after[a], after[b])
+            add(4, pair(a, b), value, f"one full-batch {p['optimizer']} step; worst {key}{state}")
+            add_known()
     if 5 in rungs:
         steps = p["epochs"] * steps_per_epoch(len(X), p["batch_size"])
         assert steps >= MIN_TRAJECTORY_STEPS, f"{model}: parity trajectory has only {steps} steps"
@@ -214,10 +261,11 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
             traj[name] = (np.array(history["loss"]), fw.get_weights(nets[name]))
         for a, b in pairs:
             loss_diff = max_abs(traj[a][0], traj[b][0])
-            weight_diff, key = worst(traj[a][1], traj[b][1], max_abs)
+            weight_diff, key, state, add_known = compare_weights(5, a, b, traj[a][1], traj[b][1])
             both = {"losses": loss_diff, "weights": weight_diff}
             add(5, pair(a, b), both[largest(both)],
-                f"{steps} steps: losses {loss_diff:.2e}, final weights {weight_diff:.2e} ({key})")
+                f"{steps} steps: losses {loss_diff:.2e}, final weights {weight_diff:.2e} ({key}){state}")
+            add_known()
     if 6 in rungs and 6 in TOLERANCES[dtype]:
         load_w0()
         errors = finite_difference_check(fws["scratch"], nets["scratch"], X, y, seed=seed)

@@ -26,3 +26,14 @@ PARITY_ADAM_EPSILON = 1e-30
 PARITY_RMSPROP_EPSILON = 1e-100
 PARITY_EPSILONS = {"adam": PARITY_ADAM_EPSILON, "rmsprop": PARITY_RMSPROP_EPSILON}  # by optimizer
 FD_DELTA = 1e-6  # central differences (f(a + Δ) − f(a − Δ)) / 2Δ, float64
+# Differences no setting removes: {name: (framework, last part of the canonical state entries it touches, why)}.
+# The ladder compares those entries apart for every pair with that framework and reports the figure under the name
+# (never a pass or a fail, never dropped); docs/conventions.md has the row and parity_tests/test_conventions_batchnorm.py
+# the test.
+KNOWN_DIFFERENCES = {
+    "unbiased running variance": (
+        "torch", "moving_variance",
+        "torch's BatchNorm updates its running variance with the unbiased batch variance (÷ n − 1), scratch and Keras "
+        "(the canonical convention) with the biased one (÷ n); both normalise with the biased one, so outputs, losses, "
+        "gradients and trained weights still agree"),
+}
