@@ -192,3 +192,27 @@ def test_scratch_batchnorm_backward_matches_finite_differences(training):
 def test_scratch_global_average_pool_backward_matches_finite_differences():
     errors = operation_fd_errors(GlobalAveragePool(), _batch())
     assert max(errors.values()) <= 1e-6, errors
+
+
+@pytest.mark.parametrize("name", ["scratch", "torch", "keras"])
+def test_state_travels_with_the_weights_but_has_no_gradient(name):
+    """resnet's moving statistics are canonical entries (get_weights/set_weights carry them, bit for bit) and state:
+    loss_and_grads gives a gradient for each trainable entry and for none of the state entries."""
+    from triptych.canonical import STATE, is_state, layout, trainable
+    from triptych.frameworks import get_framework
+    from triptych.parity import parity_problem, parity_weights
+    from triptych.registry import MODELS, resolve
+
+    overrides = MODELS["resnet"].parity["overrides"]
+    config = resolve("resnet", overrides)
+    fw, scratch = get_framework(name), get_framework("scratch")
+    net = fw.build("resnet", **overrides)
+    weights = parity_weights(scratch, scratch.build("resnet", **overrides))
+    fw.set_weights(net, weights)
+    back = fw.get_weights(net)
+    state = [k for k in layout("resnet", config) if is_state(k)]
+    assert state and {k.rsplit(".", 1)[-1] for k in state} == set(STATE)
+    assert all(np.array_equal(back[k], weights[k]) for k in weights)
+    X, y = parity_problem("resnet", config, 4)
+    _, grads = fw.loss_and_grads(net, X, y)
+    assert list(grads) == trainable(layout("resnet", config))
