@@ -54,7 +54,7 @@ def test_declared_layout_matches_every_framework(model):
         assert {k: v.shape for k, v in weights.items()} == expected, name
         assert fw.parameter_count(net) == parameter_count(model, config), name
     assert spec.flops(config, spec.parity.get("seq_len")) > 0
-    assert spec.task in ("binary", "regression", "classification")
+    assert spec.task in ("binary", "regression", "classification", "reconstruction")
     assert spec.teaches and spec.origin, "the curriculum index needs both"
 
 

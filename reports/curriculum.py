@@ -12,11 +12,12 @@ from reports.document import Cell, Table, _cells, model_page, source_file, study
 from reports.heatmap import margins
 from reports.run import ModelReport, StudyReport
 
-KEY_METRIC = {"binary": "accuracy", "classification": "accuracy", "regression": "rmse"}  # by task
+KEY_METRIC = {"binary": "accuracy", "classification": "accuracy", "regression": "rmse",
+              "reconstruction": "mse"}  # by task
 
 
 def key_figure(report: ModelReport, framework: str) -> Cell:
-    """The model's headline test figure in one framework: accuracy in %, else RMSE."""
+    """The model's headline test figure in one framework: accuracy in %, else RMSE (reconstruction: MSE)."""
     run = report.runs.get(framework)
     if run is None:
         return Cell("failed" if any(f.where.startswith(framework) for f in report.failures) else "—",

@@ -25,7 +25,27 @@ def write_plots(report: ModelReport, out: Path) -> list[Path]:
     paths = [_loss_curves(report, out / f"{report.model}_loss.png")]
     if "scratch" in report.runs and len(report.runs) > 1:
         paths.append(_loss_differences(report, out / f"{report.model}_loss_difference.png"))
+    if report.originals is not None:
+        paths.append(_reconstructions(report, out / f"{report.model}_reconstructions.png"))
     return paths
+
+
+def _reconstructions(report: ModelReport, path: Path) -> Path:
+    """A grid: the original test digits in the first row, each framework's reconstructions of them below."""
+    rows = [("original", report.originals)] + [(name, run.reconstructions) for name, run in report.runs.items()
+                                               if run.reconstructions is not None]
+    columns = len(report.originals)
+    fig, axes = plt.subplots(len(rows), columns, figsize=(1.1 * columns, 1.2 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(columns):
+            ax = axes[r][c]
+            ax.imshow(np.asarray(images[c]), cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=8)
+    fig.suptitle(f"{report.model}: test digits and their reconstructions", fontsize=9)
+    save_figure(fig, path)
+    return path
 
 
 def write_study_plots(report: StudyReport, out: Path) -> list[Path]:

@@ -29,6 +29,7 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
 BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
+PICTURES = 8  # test digits a reconstruction model's page shows, original beside each framework's reconstruction
 OTHER_KERAS_BACKENDS = KERAS_BACKENDS[1:]  # full reports: Keras on jax and torch too (keras[jax], keras[torch]), beside
 # the first, TensorFlow, which the report's own process runs
 
@@ -58,6 +59,8 @@ class FrameworkRun:
     train_samples: int  # samples seen in training (rows × epochs)
     infer_seconds: float  # one predict call on the whole test set
     infer_samples: int
+    reconstructions: list | None = None  # reconstruction task: the first PICTURES test images as this framework
+    # reconstructs them (nested lists, (PICTURES, H, W)), drawn beside the originals
 
     @property
     def steps(self) -> int:
@@ -89,6 +92,7 @@ class ModelReport:
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per task: "torch", "parity float32", …
+    originals: list | None = None  # reconstruction task: the first PICTURES test images (nested lists)
 
     @property
     def parity_failures(self) -> list[RungResult]:
@@ -211,6 +215,8 @@ def run_model(model: str, quick: bool, data: str | None, progress: Progress) -> 
     try:
         exp = load_experiment(model, data_for(model, data), quick=quick, seed=0)
         report.source, report.setup = exp.source, training_setup(model, quick, data, exp)
+        if get_spec(model).task == "reconstruction":
+            report.originals = exp.X_test[:PICTURES].tolist()
         weights = initial_weights("scratch", exp, seed=report.setup["seed"], dtype=TRAIN_DTYPE)
     except Exception as exc:  # noqa: BLE001 — reported on the page
         report.failures.append(Failure.from_exception("data and initial weights", exc))
@@ -293,9 +299,11 @@ def train_framework(name: str, exp, weights: dict, setup: dict, progress: Progre
                              progress=progress.epochs(setup["epochs"]),
                              **{k: setup[k] for k in ("epochs", "batch_size", "lr", "optimizer")})
     infer_seconds = time_inference(run.fw, run.net, exp.X_test, INFER_REPEATS)
+    pictures = (run.fw.predict(run.net, exp.X_test[:PICTURES]).tolist()
+                if get_spec(exp.model).task == "reconstruction" else None)
     return FrameworkRun(name, run.fw.parameter_count(run.net), [float(v) for v in run.history["loss"]],
                         run.metrics, run.history.get("best_epoch"), run.history["seconds"],
-                        len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test))
+                        len(exp.X_train) * setup["epochs"], infer_seconds, len(exp.X_test), pictures)
 
 
 @dataclass

@@ -76,6 +76,46 @@ class Conv2D(ParamOperation):
         return {"W": dK.transpose(1, 2, 0, 3)}
 
 
+class Conv2DTranspose(ParamOperation):
+    """The adjoint of :class:`Conv2D`: y = Cᵀ x, where C is the stride-s 'same' convolution with kernel K that maps
+    (N, s·h, s·w, F) to (N, h, w, C).  x (N, h, w, C), K (kh, kw, F, C) (Keras's Conv2DTranspose layout: (kh, kw, out,
+    in)) → y (N, s·h, s·w, F):
+        ỹ[n, s·i + a, s·j + b, f] += Σ_c x[n, i, j, c] · K[a, b, f, c]    for every offset (a, b) (ỹ: (s − 1)·h + kh rows)
+    and y is ỹ cropped by TensorFlow's 'same' padding of the s·h side (top = total // 2, the odd row dropped at the
+    bottom: torch's padding=1, output_padding=1 crops the other way).  Backward is C itself, from dy:
+        dx = conv_same(dy, K, stride s),   dK[a, b, f, c] = Σ_{n, i, j} d̃y[n, s·i + a, s·j + b, f] · x[n, i, j, c]
+    """
+
+    def __init__(self, K: np.ndarray, stride: int = 2):
+        if K.ndim != 4:
+            raise ValueError(f"a transposed-conv kernel is (kh, kw, out, in), got shape {K.shape}")
+        super().__init__(W=K)
+        self.stride = stride
+        self.adjoint = Conv2D(K, stride, "same")  # C, on the very same kernel array
+
+    def _output(self):
+        x, K, s = self.input, self.params["W"], self.stride
+        if x.ndim != 4 or x.shape[3] != K.shape[3]:
+            raise ValueError(f"Conv2DTranspose expects input (N, H, W, {K.shape[3]}), got {x.shape}")
+        self.adjoint.params["W"] = K
+        n, h, w, _ = x.shape
+        kh, kw = K.shape[:2]
+        (top, bottom), (left, right) = same_padding(s * h, kh, s), same_padding(s * w, kw, s)
+        full = np.zeros((n, s * h + top + bottom, s * w + left + right, K.shape[2]), dtype=np.result_type(x, K))
+        for a in range(kh):
+            for b in range(kw):
+                full[:, a:a + s * (h - 1) + 1:s, b:b + s * (w - 1) + 1:s] += x @ K[a, b].T
+        return full[:, top:full.shape[1] - bottom, left:full.shape[2] - right]
+
+    def _input_grad(self, output_grad):
+        return self.adjoint.forward(output_grad)
+
+    def _param_grads(self, output_grad):
+        if getattr(self.adjoint, "input", None) is not output_grad:  # the windows of d̃y (no input gradient asked)
+            self.adjoint.forward(output_grad)
+        return self.adjoint._param_grads(self.input)
+
+
 class MaxPool2D(Operation):
     """y[n, i, j, c] = max_{u, v < p} x[n, p·i + u, p·j + v, c]: p×p windows, stride p, no padding.
 
@@ -141,6 +181,16 @@ class Conv2DLayer(Layer):
             raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
         self.activation, self.stride, self.padding = activation, stride, padding
         super().__init__(name, [Conv2D(W, stride, padding), BiasAdd(b), ACTIVATIONS[activation]()])
+
+
+class Conv2DTransposeLayer(Layer):
+    """y = act(conv_transpose(x, W) + b).   x (N, h, w, C), W (kh, kw, F, C), b (F,) → y (N, s·h, s·w, F)."""
+
+    def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str = "linear", stride: int = 2):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
+        self.activation, self.stride = activation, stride
+        super().__init__(name, [Conv2DTranspose(W, stride), BiasAdd(b), ACTIVATIONS[activation]()])
 
 
 class MaxPool2DLayer(Layer):

@@ -78,3 +78,14 @@ def batchnorm_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
 
 def batchnorm_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
     return {f"{torch_name}.{theirs}": weights[f"{name}.{ours}"] for theirs, ours in BATCHNORM}
+
+
+def conv_transpose_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.ConvTranspose2d ``weight`` (in, out, kh, kw) → canonical ``name.W`` (kh, kw, out, in) (Keras's
+    Conv2DTranspose layout: the kernel of the convolution it is the adjoint of), permuted (2, 3, 1, 0); bias as is."""
+    return {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0), f"{name}.b": tensors[f"{torch_name}.bias"]}
+
+
+def conv_transpose_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    return {f"{torch_name}.weight": weights[f"{name}.W"].permute(3, 2, 0, 1).contiguous(),
+            f"{torch_name}.bias": weights[f"{name}.b"]}

@@ -3,7 +3,7 @@
 
 'same' padding as TensorFlow does it: nn.Conv2d(padding="same") refuses stride 2, and symmetric padding=1 would
 put the odd pixel of a stride-2 3×3 convolution on an even input before instead of after; so each convolution pads
-explicitly with F.pad (triptych.canonical.same_padding: the extra pixel after) and convolves 'valid'.
+explicitly with F.pad (torch_impl.layers.SameConv2d: the extra pixel after) and convolves 'valid'.
 BatchNorm2d's momentum is 1 − Keras's (0.1 for 0.9), the epsilon the declaration's; its running variance takes the
 unbiased batch variance (÷ n − 1) where scratch and Keras take the biased one: the parity ladder reports that
 difference by name (triptych.tolerances.KNOWN_DIFFERENCES).
@@ -13,18 +13,17 @@ conversion.
 """
 from __future__ import annotations
 
-__all__ = ["load_mnist", "SameConv2d", "ResidualBlock", "ResNet", "batches", "build", "loss", "optimizer", "train",
+__all__ = ["load_mnist", "ResidualBlock", "ResNet", "batches", "build", "loss", "optimizer", "train",
            "to_canonical", "from_canonical"]
 
 import re
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from triptych.canonical import same_padding
 from triptych.models.resnet import blocks, needs_projection
 from torch_impl import training
+from torch_impl.layers import SameConv2d
 from torch_impl.convert import (batchnorm_from_canonical, batchnorm_to_canonical, conv_kernel_from_canonical,
                                 conv_kernel_to_canonical, linear_from_canonical, linear_to_canonical, stack)
 
@@ -39,20 +38,6 @@ def batches(X, y, plan) -> training.Batches:
 
 
 # ---- model
-class SameConv2d(nn.Conv2d):
-    """nn.Conv2d without bias after F.pad by TensorFlow's 'same' rule: (top, bottom) = same_padding(H, k, s), the
-    odd pixel after; output ⌈H / s⌉ × ⌈W / s⌉."""
-
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, stride: int = 1):
-        super().__init__(c_in, c_out, kernel_size, stride=stride, padding=0, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        (kh, kw), (s, _) = self.kernel_size, self.stride
-        top, bottom = same_padding(x.shape[2], kh, s)
-        left, right = same_padding(x.shape[3], kw, s)
-        return super().forward(F.pad(x, (left, right, top, bottom)))
-
-
 class ResidualBlock(nn.Module):
     """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); shortcut: the identity, or shortcut_bn(1×1 conv of
     stride s) when the shape changes."""

@@ -64,7 +64,7 @@ def metrics(model: str, predictions: np.ndarray, y: np.ndarray) -> dict[str, flo
     """Test metrics from predictions (as ``predict`` returns them) and targets.
 
     binary: loss (BCE, probabilities clipped to [1e-7, 1 − 1e-7]) and accuracy (p > 0.5);
-    regression: loss (MSE), MAE, RMSE; classification: loss (softmax CE) and accuracy; or the spec's own
+    regression: loss (MSE), MAE, RMSE; reconstruction: loss (MSE on pixels), mse, bce; classification: loss (softmax CE) and accuracy; or the spec's own
     ``metrics`` where it declares them.
     """
     p = np.asarray(predictions, np.float64)
@@ -77,6 +77,11 @@ def metrics(model: str, predictions: np.ndarray, y: np.ndarray) -> dict[str, flo
         q = np.clip(p, 1e-7, 1 - 1e-7)
         return {"loss": float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))),
                 "accuracy": float(np.mean((p > 0.5) == (y > 0.5)))}
+    if task == "reconstruction":  # loss: the MSE on pixels; bce: the pixels' cross-entropy (clipped as Keras)
+        y = np.asarray(y, np.float64).reshape(p.shape)
+        q = np.clip(p, 1e-7, 1 - 1e-7)
+        mse = float(np.mean((p - y) ** 2))
+        return {"loss": mse, "mse": mse, "bce": float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))}
     if task == "regression":
         err = p - np.asarray(y, np.float64).reshape(p.shape)
         mse = float(np.mean(err ** 2))

@@ -87,6 +87,9 @@ def parity_problem(model: str, config: dict, n: int, seed: int = 0, seq_len: int
     shape = tuple(seq_len or 7 if s is None else s for s in expected_input_shape(model, config))
     if task == "classification":
         return rng.random((n, *shape)), rng.integers(0, config["num_classes"], n)
+    if task == "reconstruction":  # the target is the input
+        X = rng.random((n, *shape))
+        return X, X.copy()
     X = rng.normal(size=(n, *shape))
     if task == "binary":
         return X, rng.integers(0, 2, (n, 1)).astype(np.float64)
@@ -99,12 +102,12 @@ def parity_weights(scratch_fw, net, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([seed, 2])
     weights = scratch_fw.get_weights(net)
 
-    def moved(key, value):
-        noise = rng.normal(scale=0.1, size=value.shape).astype(value.dtype)
+    def moved(key, value):  # noise drawn only for the entries it moves (the other models' draws as before)
         part = key.rsplit(".", 1)[-1]
-        if part == "moving_variance":
-            return value * np.exp(noise)
-        return value + noise if is_bias(key) or part in ("gamma", "beta", "moving_mean") else value
+        if not (is_bias(key) or part in ("gamma", "beta", "moving_mean", "moving_variance")):
+            return value
+        noise = rng.normal(scale=0.1, size=value.shape).astype(value.dtype)
+        return value * np.exp(noise) if part == "moving_variance" else value + noise
     return {k: moved(k, v) for k, v in weights.items()}
 
 

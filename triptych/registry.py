@@ -24,7 +24,7 @@ import numpy as np
 
 from triptych.packages import PACKAGES
 
-TASKS = ("binary", "regression", "classification")
+TASKS = ("binary", "regression", "classification", "reconstruction")
 
 Layout = dict[str, tuple[tuple[int, ...], str]]  # canonical name -> (shape, meaning), in order
 
@@ -65,7 +65,8 @@ class ModelSpec:
 
     name:        registry key, and the file name of its three implementations
     task:        "binary" (probabilities, BCE) | "regression" (MSE) | "classification" (integer labels,
-                 (N, C) outputs: logits for softmax CE unless ``metrics`` says otherwise)
+                 (N, C) outputs: logits for softmax CE unless ``metrics`` says otherwise) | "reconstruction" (the
+                 target is the input: y has X's shape, values in [0, 1]; outputs of that shape, MSE on them)
     arch:        architecture defaults; every key may be overridden in ``build(...)`` / ``--set``
     rules:       {arch key: rule} checked on every build (triptych.options)
     training:    epochs, batch_size (None = full batch), lr, optimizer, seed, eval_every, keep_best,

@@ -52,9 +52,20 @@ def _real_array(name: str, what: str, value) -> np.ndarray:
 
 def check_y(name: str, config: dict, y, n: int, dtype: str) -> np.ndarray:
     """Targets: (N, 1) float for regression/binary (a 1-D (N,) is reshaped); (N,) int labels
-    in [0, num_classes) for classification."""
+    in [0, num_classes) for classification; for reconstruction (N, *input shape) floats in [0, 1] (the images)."""
     task = get_spec(name).task
     arr = _real_array(name, "targets y", y)
+    if task == "reconstruction":
+        shape = (n, *expected_input_shape(name, config))
+        if arr.shape != shape:
+            raise ValueError(f"{name}: targets y have shape {arr.shape}, expected {shape}: the images to reconstruct")
+        with np.errstate(over="ignore"):
+            arr = arr.astype(dtype)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name}: targets y contain NaN/inf; expected finite numbers")
+        if arr.min() < 0 or arr.max() > 1:
+            raise ValueError(f"{name}: targets y must lie in [0, 1] (pixels), got {arr.min()}..{arr.max()}")
+        return arr
     if task == "classification":
         classes = config["num_classes"]
         if arr.shape != (n,):
