@@ -172,9 +172,10 @@ def test_the_sigmoid_through_tanh_equals_1_over_1_plus_exp():
 
 
 def test_accelerate_swaps_layers_in_place_on_the_same_parameter_arrays():
-    from scratch import lstm, mnist_cnn, xor
+    from scratch import bilstm, lstm, mnist_cnn, xor
 
-    for module, model, swapped in ((mnist_cnn, "mnist_cnn", fast_conv.ConvPoolLayer), (lstm, "lstm", fast_recurrent.LSTMLayer)):
+    for module, model, swapped in ((mnist_cnn, "mnist_cnn", fast_conv.ConvPoolLayer), (lstm, "lstm", fast_recurrent.LSTMLayer),
+                                   (bilstm, "bilstm", fast_recurrent.BidirectionalLSTMLayer)):
         network = module.build(resolve(model, {}), 0, "float64")
         before = network.params()
         assert fast.accelerate(network) is network

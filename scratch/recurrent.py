@@ -210,3 +210,65 @@ class LSTMLayer(Layer):
 
     def __init__(self, name: str, W: np.ndarray, U: np.ndarray, b: np.ndarray, return_sequences: bool = False):
         super().__init__(name, [LSTM(W, U, b, return_sequences)])
+
+
+class Bidirectional(ParamOperation):
+    """Two recurrent cells over one sequence, x (N, T, F): ``forward`` reads x_1..x_T, ``backward`` reads
+    x_T..x_1 (the time-reversed sequence x̃_t = x_{T+1−t}), each with weights of its own.
+
+    return_sequences:  y_t = [h→_t, h←_t]  (N, T, 2u), where h←_t is the backward cell's state after it has
+                       read x_T..x_t (its own output re-reversed in time, so both halves of y_t belong to step t)
+    else:              y = [h→_T, h←_1]  (N, 2u): each direction's final state (the backward one after x_1)
+    Backward, from dy = [dy→, dy←]: each cell's own BPTT, the backward cell's on dy← reversed in time, and
+        dx = dx→ + reverse_t(dx̃←).
+    Parameters ``forward.W``, ``forward.U``, ``forward.b``, ``backward.W``, … (the cells' own arrays)."""
+
+    def __init__(self, forward: Recurrent, backward: Recurrent):
+        if forward.return_sequences != backward.return_sequences or forward.units != backward.units:
+            raise ValueError("Bidirectional needs two cells of the same units and return_sequences")
+        super().__init__(**{f"{side}.{key}": value for side, cell in (("forward", forward), ("backward", backward))
+                            for key, value in cell.params.items()})
+        self.cells = {"forward": forward, "backward": backward}
+        self.units, self.return_sequences = forward.units, forward.return_sequences
+
+    def _output(self):
+        x = self.input
+        if x.ndim != 3:
+            raise ValueError(f"Bidirectional expects input (N, T, F), got {x.shape}")
+        h_forward = self.cells["forward"].forward(x)
+        h_backward = self.cells["backward"].forward(x[:, ::-1])
+        if self.return_sequences:
+            h_backward = h_backward[:, ::-1]  # back to the time order of x
+        return np.concatenate([h_forward, h_backward], axis=-1)
+
+    def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Each direction's BPTT first, then the input and parameter gradients follow."""
+        d_forward, d_backward = np.split(output_grad, 2, axis=-1)
+        if self.return_sequences:
+            d_backward = d_backward[:, ::-1]  # into the backward cell's (reversed) time
+        self.dx_forward = self.cells["forward"].backward(np.ascontiguousarray(d_forward), input_grad)
+        self.dx_backward = self.cells["backward"].backward(np.ascontiguousarray(d_backward), input_grad)
+        return super().backward(output_grad, input_grad)
+
+    def _input_grad(self, output_grad):
+        return self.dx_forward + self.dx_backward[:, ::-1]
+
+    def _param_grads(self, output_grad):
+        return {f"{side}.{key}": grad for side, cell in self.cells.items() for key, grad in cell.param_grads.items()}
+
+
+class BidirectionalLSTMLayer(Layer):
+    """:class:`Bidirectional` over two :class:`LSTM` cells as a layer: parameters ``<name>.forward.W``,
+    ``.forward.U``, ``.forward.b``, ``<name>.backward.W``, …; ``forward`` and ``backward`` are (W, U, b)."""
+
+    CELL = LSTM
+
+    def __init__(self, name: str, forward: tuple, backward: tuple, return_sequences: bool = False):
+        self.return_sequences = return_sequences
+        cells = [self.CELL(*weights, return_sequences=return_sequences) for weights in (forward, backward)]
+        super().__init__(name, [Bidirectional(*cells)])
+
+    def directions(self) -> dict[str, tuple]:
+        """{"forward" | "backward": (W, U, b)}, the live arrays."""
+        cells = self.operations[0].cells
+        return {side: (cell.params["W"], cell.params["U"], cell.params["b"]) for side, cell in cells.items()}

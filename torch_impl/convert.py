@@ -89,3 +89,32 @@ def conv_transpose_to_canonical(tensors: dict, torch_name: str, name: str) -> di
 def conv_transpose_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
     return {f"{torch_name}.weight": weights[f"{name}.W"].permute(3, 2, 0, 1).contiguous(),
             f"{torch_name}.bias": weights[f"{name}.b"]}
+
+
+def lstm_to_canonical(tensors: dict, torch_name: str, layers: dict[int, str]) -> dict:
+    """An nn.LSTM (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 4u)
+    = ``weight_ih_l<k>[_reverse]``ᵀ, ``.U`` (u, 4u) = ``weight_hh_l<k>[_reverse]``ᵀ and the one bias ``.b``
+    = ``bias_ih + bias_hh`` (gates i, f, g, o in both).  ``layers`` maps torch's layer index k to the
+    canonical layer name; a bidirectional LSTM (it has ``_reverse`` parameters) gets both directions."""
+    bidirectional = f"{torch_name}.weight_ih_l0_reverse" in tensors
+    sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)
+    out = {}
+    for k, name in layers.items():
+        for side, suffix in sides:
+            key, p = f"{name}.{side}." if side else f"{name}.", f"{torch_name}.%s_l{k}{suffix}"
+            out.update({key + "W": tensors[p % "weight_ih"].T, key + "U": tensors[p % "weight_hh"].T,
+                        key + "b": tensors[p % "bias_ih"] + tensors[p % "bias_hh"]})
+    return out
+
+
+def lstm_from_canonical(weights: dict, torch_name: str, layers: dict[int, str], bidirectional: bool) -> dict:
+    """The inverse of :func:`lstm_to_canonical`: a state_dict with ``bias_hh`` zero (the one bias in ``bias_ih``)."""
+    sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)
+    out = {}
+    for k, name in layers.items():
+        for side, suffix in sides:
+            key, p = f"{name}.{side}." if side else f"{name}.", f"{torch_name}.%s_l{k}{suffix}"
+            out.update({p % "weight_ih": weights[key + "W"].T.contiguous(),
+                        p % "weight_hh": weights[key + "U"].T.contiguous(),
+                        p % "bias_ih": weights[key + "b"], p % "bias_hh": torch.zeros_like(weights[key + "b"])})
+    return out

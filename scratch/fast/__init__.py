@@ -9,7 +9,8 @@ weights set, trained or read through either are the same arrays:
   :class:`~scratch.fast.conv.ConvPoolLayer` (the pool fused into the convolution's matmul, bias and
   activation after the pool, in place); a Conv2DLayer without a pool after it → ConvPoolLayer(pool=1);
 - :class:`~scratch.recurrent.RNNLayer`, ``GRULayer``, ``LSTMLayer`` → their :mod:`scratch.fast.recurrent`
-  twins (whole-sequence matmuls, one BLAS thread in the time loops, buffers, σ through tanh);
+  twins (whole-sequence matmuls, one BLAS thread in the time loops, buffers, σ through tanh), and a
+  ``BidirectionalLSTMLayer`` → the same wrapper over two fast LSTM cells;
 - a :class:`~scratch.layers.Dense` layer with a sigmoid → σ through one tanh (:func:`scratch.fast.ops.sigmoid`).
 
 Every other layer stays as it is.  parity_tests/test_scratch_kernels.py proves each swap equal to the
@@ -54,6 +55,8 @@ def _fast_layers(layers: list[Layer]) -> list[Layer]:
 
 
 def _fast_layer(layer: Layer) -> Layer:
+    if type(layer) is reference_recurrent.BidirectionalLSTMLayer:
+        return fast_recurrent.BidirectionalLSTMLayer(layer.name, *layer.directions().values(), layer.return_sequences)
     if type(layer) in RECURRENT_LAYERS:
         cell = layer.operations[0]
         return RECURRENT_LAYERS[type(layer)](layer.name, cell.params["W"], cell.params["U"], cell.params["b"],

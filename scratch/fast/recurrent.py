@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratch import recurrent as reference_recurrent
 from scratch.layers import Layer
 from scratch.fast.ops import single_blas_thread
 from scratch.ops import ParamOperation
@@ -291,3 +292,10 @@ class LSTMLayer(Layer):
 
     def __init__(self, name: str, W: np.ndarray, U: np.ndarray, b: np.ndarray, return_sequences: bool = False):
         super().__init__(name, [LSTM(W, U, b, return_sequences)])
+
+
+class BidirectionalLSTMLayer(reference_recurrent.BidirectionalLSTMLayer):
+    """The reference :class:`~scratch.recurrent.Bidirectional` wrapper (reversal, concatenation, dx summed) over
+    two tuned :class:`LSTM` cells."""
+
+    CELL = LSTM
