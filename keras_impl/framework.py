@@ -9,10 +9,12 @@ gates i, f, g, o, flatten in (H, W, C) order), ``loss()``, ``optimizer(plan)`` a
 plan)`` (compile + fit).  A model whose canonical
 layout is not Keras's own also provides ``to_canonical(arrays) -> dict`` and ``from_canonical(weights)
 -> dict`` (NumPy arrays keyed by canonical name; exact, e.g. a transpose), applied to weights both ways
-and to gradients.
+and to gradients; a ``from_canonical(weights, shapes)`` is also given the variables' shapes (the transformer's
+attention kernels (d, d) → (d, heads, head_dim), whose head count the canonical arrays do not carry).
 """
 from __future__ import annotations
 
+import inspect
 import io
 import os
 
@@ -60,9 +62,12 @@ class KerasFramework(Framework):
         return self._canonical(net, {k: keras.ops.convert_to_numpy(v) for k, v in self._variables(net).items()})
 
     def _set(self, net, weights):
-        hook = getattr(_module(net.model), "from_canonical", None)
-        weights = hook(weights) if hook else weights
-        for key, variable in self._variables(net).items():
+        hook, variables = getattr(_module(net.model), "from_canonical", None), self._variables(net)
+        if hook and "shapes" in inspect.signature(hook).parameters:  # a layout that needs the variables' shapes
+            weights = hook(weights, shapes={k: tuple(v.shape) for k, v in variables.items()})
+        elif hook:
+            weights = hook(weights)
+        for key, variable in variables.items():
             variable.assign(weights[key])
 
     def _predict(self, net, X):
@@ -87,9 +92,13 @@ class KerasFramework(Framework):
             return _module(net.model).train(net.native, X, y, plan)
 
     def _summary(self, net):
-        """One row per layer with its trainable parameter count (BatchNorm's moving statistics are state)."""
-        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]),
-                 sum(int(np.prod(w.shape)) for w in layer.trainable_weights)) for layer in net.native.layers]
+        """One row per layer with its trainable parameter count: BatchNorm's moving statistics are state, and a
+        variable marked ``held_at_zero`` (frozen at zero, not a parameter of the model: the transformer's key bias)
+        is left out."""
+        def count(layer):
+            return sum(int(np.prod(v.shape)) for v in layer.trainable_weights if not getattr(v, "held_at_zero", False))
+        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), count(layer))
+                for layer in net.native.layers]
 
     def _save(self, net, path):
         """h5py can crash the process when a write to disk fails part way (a full disk), so Keras writes the

@@ -118,3 +118,31 @@ def lstm_from_canonical(weights: dict, torch_name: str, layers: dict[int, str], 
                         p % "weight_hh": weights[key + "U"].T.contiguous(),
                         p % "bias_ih": weights[key + "b"], p % "bias_hh": torch.zeros_like(weights[key + "b"])})
     return out
+
+
+def layer_norm_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.LayerNorm ``weight``, ``bias`` (d,) → canonical ``name.gamma``, ``name.beta``."""
+    return {f"{name}.gamma": tensors[f"{torch_name}.weight"], f"{name}.beta": tensors[f"{torch_name}.bias"]}
+
+
+def layer_norm_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    return {f"{torch_name}.weight": weights[f"{name}.gamma"], f"{torch_name}.bias": weights[f"{name}.beta"]}
+
+
+def attention_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.MultiheadAttention (packed) → canonical ``name.{query,key,value,out}.W`` (d, d) and the query, value and
+    out biases: ``in_proj_weight`` (3d, d) is [W_qᵀ; W_kᵀ; W_vᵀ], ``in_proj_bias`` [b_q, b_k, b_v] (b_k has no
+    effect under softmax and is not canonical), ``out_proj`` a Linear.  Head j owns columns [j·k, (j+1)·k) in both."""
+    w_q, w_k, w_v = tensors[f"{torch_name}.in_proj_weight"].chunk(3, dim=0)
+    b_q, _, b_v = tensors[f"{torch_name}.in_proj_bias"].chunk(3)
+    return stack({f"{name}.query.W": w_q.T, f"{name}.query.b": b_q, f"{name}.key.W": w_k.T,
+                  f"{name}.value.W": w_v.T, f"{name}.value.b": b_v},
+                 linear_to_canonical(tensors, f"{torch_name}.out_proj", f"{name}.out"))
+
+
+def attention_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    """The inverse of :func:`attention_to_canonical`, with the key bias zero."""
+    b_q = weights[f"{name}.query.b"]
+    return stack({f"{torch_name}.in_proj_weight": torch.cat([weights[f"{name}.{p}.W"].T for p in ("query", "key", "value")]),
+                  f"{torch_name}.in_proj_bias": torch.cat([b_q, torch.zeros_like(b_q), weights[f"{name}.value.b"]])},
+                 linear_from_canonical(weights, f"{name}.out", f"{torch_name}.out_proj"))

@@ -88,14 +88,17 @@ class TorchFramework(Framework):
             return _module(net.model).train(net.native, X, y, plan)
 
     def _summary(self, net):
-        """One row per leaf module, in call order, with its output shape per sample."""
+        """One row per leaf module, and per module that holds parameters of its own (nn.MultiheadAttention's packed
+        in_proj, with the out_proj it uses without calling it), in call order, with its output shape per sample.
+        A parameter with a ``held_at_zero`` count (entries held at zero through a gradient mask) counts the rest."""
         shape = tuple(7 if s is None else s for s in expected_input_shape(net.model, net.config))
-        leaves = [(n, m) for n, m in net.native.named_modules() if n and not list(m.children())]
+        leaves = [(n, m) for n, m in net.native.named_modules()
+                  if n and (not list(m.children()) or list(m.parameters(recurse=False)))]
         rows = []
 
         def record(name, module, _inputs, output):
             out = output[0] if isinstance(output, tuple) else output
-            count = sum(p.numel() for p in module.parameters() if p.requires_grad)
+            count = sum(p.numel() - getattr(p, "held_at_zero", 0) for p in module.parameters() if p.requires_grad)
             rows.append((name, type(module).__name__, tuple(out.shape[1:]), count))
 
         hooks = [m.register_forward_hook(lambda m, i, o, n=n: record(n, m, i, o)) for n, m in leaves]
