@@ -217,3 +217,16 @@ def test_torch_encoder_fast_path_has_its_own_numerics(dtype):
     print(f"torch encoder fast path vs ops, {dtype}: {difference:.1e}")
     assert difference <= (1e-5 if dtype == torch.float32 else 1e-12)
     assert torch.backends.mha.get_fastpath_enabled()  # the model leaves the global switch as it found it
+
+
+def test_keras_transformer_holds_its_key_bias_at_zero_through_training(keras_fw):
+    small = dict(d_model=D, heads=HEADS, ff_units=6, blocks=1, max_len=T, dropout=0.0)
+    net = keras_fw.build("transformer", dtype="float64", **small)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((8, T, 28)), rng.integers(0, 10, 8)
+    before = keras_fw.get_weights(net)
+    keras_fw.train(net, X, y, epochs=2, batch_size=4, lr=0.1, optimizer="adam", seed=0)
+    key = net.native.get_layer("block1_attention")._key_dense.bias
+    assert not key.trainable and not np.asarray(key).any()
+    after = keras_fw.get_weights(net)
+    assert max_abs(after["block1.attention.query.b"], before["block1.attention.query.b"]) > 1e-2  # trained
