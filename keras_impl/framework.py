@@ -97,8 +97,10 @@ class KerasFramework(Framework):
         is left out."""
         def count(layer):
             return sum(int(np.prod(v.shape)) for v in layer.trainable_weights if not getattr(v, "held_at_zero", False))
-        return [(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), count(layer))
-                for layer in net.native.layers]
+        def shape(layer):  # a layer with several outputs (attention with its scores): the first
+            out = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
+            return tuple(out.shape[1:])
+        return [(layer.name, type(layer).__name__, shape(layer), count(layer)) for layer in net.native.layers]
 
     def _save(self, net, path):
         """h5py can crash the process when a write to disk fails part way (a full disk), so Keras writes the

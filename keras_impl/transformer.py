@@ -61,7 +61,10 @@ def build(config: dict, dtype: str) -> keras.Model:
     for b in range(1, config["blocks"] + 1):
         attention = keras.layers.MultiHeadAttention(heads, d // heads, dropout=rate, name=f"block{b}_attention",
                                                     dtype=dtype)
-        a = keras.layers.Dropout(rate, dtype=dtype)(attention(x, x))
+        # return_attention_scores keeps Keras on its einsum path: without dropout it would otherwise call the backend's
+        # dot_product_attention, which on JAX computes the scores in float32 (3e-8 off in a float64 model)
+        a, _ = attention(x, x, return_attention_scores=True)
+        a = keras.layers.Dropout(rate, dtype=dtype)(a)
         x = keras.layers.LayerNormalization(epsilon=eps, name=f"block{b}_norm1", dtype=dtype)(x + a)
         f = keras.layers.Dense(config["ff_units"], activation=gelu, name=f"block{b}_ff1", dtype=dtype)(x)
         f = keras.layers.Dropout(rate, dtype=dtype)(f)
