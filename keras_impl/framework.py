@@ -114,6 +114,7 @@ class KerasFramework(Framework):
         """A file that fails to load, or loads NaN/inf, leaves the model's weights as they were."""
         if not os.path.exists(path):
             raise ValueError(f"checkpoint {path!r} does not exist")
+        _check_h5_variables(net, path)
         before = net.native.get_weights()
         try:
             net.native.load_weights(path)
@@ -123,6 +124,27 @@ class KerasFramework(Framework):
             net.native.set_weights(before)
             raise ValueError(f"checkpoint {path!r} is not a readable Keras .weights.h5 for {net.model} "
                              f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+
+
+def _check_h5_variables(net, path) -> None:
+    """The .weights.h5 holds exactly as many arrays as the model has variables, all floating point: Keras
+    itself would load a file with an extra variable (it warns) or cast an integer bias without a word."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            arrays = []
+            f.visititems(lambda name, item: arrays.append((name, item.dtype)) if isinstance(item, h5py.Dataset)
+                         else None)
+    except OSError as exc:
+        raise ValueError(f"checkpoint {path!r} is not a readable Keras .weights.h5 ({exc})") from None
+    expected = len(net.native.weights)
+    if len(arrays) != expected:
+        raise ValueError(f"checkpoint {path!r} holds {len(arrays)} arrays, but {net.model} has {expected} variables "
+                         f"({'an extra' if len(arrays) > expected else 'a missing'} variable); not loaded")
+    bad = [f"{name} ({dtype})" for name, dtype in arrays if not np.issubdtype(dtype, np.floating)]
+    if bad:
+        raise ValueError(f"checkpoint {path!r}: {', '.join(bad)} not floating point; not loaded")
 
 
 FRAMEWORK = KerasFramework()

@@ -49,7 +49,9 @@ class ScratchFramework(Framework):
         save_npz(path, self._get(net), net.model, net.config)
 
     def _load(self, net, path):
-        weights, _ = load_npz(path)
+        weights, meta = load_npz(path)
+        if meta and meta.get("model") != net.model:
+            raise ValueError(f"checkpoint {path!r} holds model {meta.get('model')!r}, not {net.model!r}")
         self.set_weights(net, weights)
 
 

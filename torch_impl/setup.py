@@ -31,11 +31,16 @@ def configure() -> None:
     if chosen.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}, but this torch sees no CUDA device")
+        if chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}: this machine has {torch.cuda.device_count()} CUDA "
+                             f"device(s), cuda:0 … cuda:{torch.cuda.device_count() - 1}")
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         torch.set_float32_matmul_precision("highest")
     elif chosen.type != "cpu":
         raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}: expected cpu or cuda[:N]")
+    elif chosen.index not in (None, 0):  # torch takes cpu:5 and runs on the one CPU device: not what was asked
+        raise ValueError(f"TRIPTYCH_TORCH_DEVICE={name!r}: torch has one CPU device; expected cpu (or cpu:0)")
     _configured = chosen
 
 

@@ -17,9 +17,9 @@ from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
 from triptych.commands import installed_commands
-from triptych.files import atomic_paths
+from triptych.files import atomic_paths, file_locks
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
-from triptych.registry import MODELS, STUDIES, get_spec, get_study, load_plugin
+from triptych.registry import MODELS, STUDIES, StudyResult, get_spec, get_study, load_plugin
 from triptych.settings import KERNEL_SETS, SCRATCH_KERNELS, VERBOSE, set_kernel_set, set_verbose
 from triptych.validate import DTYPES
 
@@ -32,6 +32,47 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+class _Once(argparse.Action):
+    """Store the option's value(s), refusing the option a second time (argparse would let the last one win
+    silently): ``--keras-backend jax --keras-backend torch`` is an error, not torch."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in seen:
+            parser.error(f"{option_string} given twice; give it once (with several values where it takes them)")
+        seen.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+LIST_OPTIONS_ALLOWING_REPEATS = {"plugin", "set"}  # a name twice in any other list is an error
+
+
+def _refuse_duplicates(args: argparse.Namespace, argv: list[str]) -> None:
+    """A name given twice in a list argument (``parity xor xor``, ``report --models xor xor``): a
+    ValueError naming it, never a run that counts it twice."""
+    for dest, values in vars(args).items():
+        if dest in LIST_OPTIONS_ALLOWING_REPEATS or not isinstance(values, list):
+            continue
+        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if twice:
+            option = f"--{dest.replace('_', '-')}"
+            shown = option if any(a == option or a.startswith(f"{option}=") for a in argv) else dest
+            raise ValueError(f"{args.command}: {', '.join(map(str, twice))} given twice in {shown}; "
+                             f"name each once")
+
+
+def _threads(text: str) -> int:
+    """``--threads N``: 1 … this machine's CPU count (more would be capped by the libraries, and recorded
+    as fewer than asked)."""
+    import os
+
+    value, cpus = _positive(text), os.cpu_count() or 1
+    if value > cpus:
+        raise argparse.ArgumentTypeError(f"{value} threads asked for, but this machine has {cpus} CPU(s); "
+                                         f"choose 1 … {cpus}")
     return value
 
 
@@ -67,12 +108,19 @@ def _save_paths(pattern: str | None, frameworks: list[str]) -> dict[str, str]:
 
 
 def cmd_train(args) -> int:
+    """Train; the ``--save`` files are locked for the whole run (a second run saving to one of them fails at
+    once: two runs never both print "saved" for one file)."""
+    frameworks = _frameworks(args.framework)
+    saves = _save_paths(args.save, frameworks)
+    with file_locks(saves.values()):
+        return _train(args, frameworks, saves)
+
+
+def _train(args, frameworks: list[str], saves: dict[str, str]) -> int:
     from triptych.experiments import epochs_for, load_experiment
     from triptych.runs import epoch_printer, train_and_evaluate
 
     spec = get_spec(args.model)
-    frameworks = _frameworks(args.framework)
-    saves = _save_paths(args.save, frameworks)
     exp = load_experiment(args.model, args.data, seed=0)
     config = {**exp.overrides, **_parse_overrides(args.set)}
     epochs = args.epochs if args.epochs is not None else epochs_for(args.model, args.data)
@@ -135,6 +183,8 @@ def cmd_study(args) -> int:
     spec = get_study(args.name)
     print(f"{spec.name}: {spec.description}", flush=True)
     result = spec.run(_frameworks(args.framework), quick=args.quick, progress=print)
+    if not isinstance(result, StudyResult):
+        raise ValueError(f"study {spec.name!r}: run() returned {type(result).__name__}; expected a StudyResult")
     print(format_study(result))
     return 0 if result.ok else 1
 
@@ -201,23 +251,64 @@ def cmd_convert(args) -> int:
 
     src_fw, dst_fw = checkpoint_framework(args.src), checkpoint_framework(args.dst)
     check_checkpoint_path(args.dst, dst_fw, "destination")
-    model, overrides = args.model, _parse_overrides(args.set)
-    if src_fw == "scratch" and model is None:
+    model, overrides, stored = args.model, _parse_overrides(args.set), {}
+    if src_fw == "scratch":
         _, meta = load_npz(args.src)
         if meta:
-            model, overrides = meta["model"], {**meta["config"], **overrides}
+            if model is not None and meta.get("model") != model:
+                raise ValueError(f"checkpoint {args.src!r} holds model {meta.get('model')!r}, not {model!r} "
+                                 f"(--model); leave --model out to convert the model it holds")
+            model, stored = meta["model"], meta["config"]
     if model is None:
         raise ValueError(f"say which model {args.src!r} holds with --model ({', '.join(MODELS)})")
-    overrides = {k: v for k, v in overrides.items() if k in get_spec(model).arch}
+    arch = get_spec(model).arch
+    unknown = sorted(set(overrides) - set(arch))
+    if unknown:  # a typo (--set unitz=8) is an error, never dropped
+        raise ValueError(f"--set: model {model!r} has no option {', '.join(map(repr, unknown))}; expected some of "
+                         f"{', '.join(sorted(arch))}")
+    overrides = {**{k: v for k, v in stored.items() if k in arch}, **overrides}
+    stored_dtype = _checkpoint_dtype(args.src, src_fw)
+    dtype = args.dtype or stored_dtype
     source = get_framework(src_fw)
-    net = source.build(model, **overrides)
+    net = source.build(model, dtype=stored_dtype, **overrides)
     source.load(net, args.src)
     target = get_framework(dst_fw)
-    out = target.build(model, **overrides)
+    out = target.build(model, dtype=dtype, **overrides)
     target.set_weights(out, source.get_weights(net))
     target.save(out, args.dst)
-    print(f"{model}: {args.src} ({src_fw}) → {args.dst} ({dst_fw})")
+    said = f"{stored_dtype} kept" if dtype == stored_dtype else f"{stored_dtype} → {dtype} (--dtype)"
+    print(f"{model}: {args.src} ({src_fw}) → {args.dst} ({dst_fw}), {said}")
     return 0
+
+
+def _checkpoint_dtype(path: str, framework: str) -> str:
+    """The floating-point dtype a checkpoint's weights are stored in (float32 or float64; float64 when it
+    holds none, and the load then says what is wrong)."""
+    import numpy as np
+
+    if framework == "scratch":
+        from triptych.checkpoints import load_npz
+
+        dtypes = [a.dtype for a in load_npz(path)[0].values()]
+    elif framework == "torch":
+        try:
+            import torch
+
+            state = torch.load(path, weights_only=True, map_location="cpu")
+            dtypes = [np.dtype(str(v.dtype).removeprefix("torch.")) for v in state.values()]
+        except Exception:  # noqa: BLE001 — the load reports what is wrong with the file
+            dtypes = []
+    else:
+        try:
+            import h5py
+
+            dtypes = []
+            with h5py.File(path, "r") as f:
+                f.visititems(lambda name, item: dtypes.append(item.dtype) if isinstance(item, h5py.Dataset) else None)
+        except Exception:  # noqa: BLE001
+            dtypes = []
+    floats = {str(d) for d in dtypes if np.issubdtype(d, np.floating)}
+    return "float32" if floats == {"float32"} else "float64"
 
 
 # ---------------------------------------------------------------- bench
@@ -275,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", type=_positive, default=1, metavar="N",
                    help="train data-parallel on N replicas: torch DDP over gloo, Keras MirroredStrategy "
                         "(TensorFlow) or DataParallel (--keras-backend jax); every batch must split evenly")
-    p.add_argument("--keras-backend", choices=KERAS_BACKENDS,
+    p.add_argument("--keras-backend", choices=KERAS_BACKENDS, action=_Once,
                    help="the backend Keras runs on in this process (default: KERAS_BACKEND, else tensorflow)")
     p.set_defaults(func=cmd_train)
 
@@ -290,9 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run the parity ladder and print max differences per rung and pair")
     p.add_argument("models", nargs="*", metavar="MODEL", help=f"any of: {', '.join(models)} (default: all)")
     p.add_argument("--dtype", choices=(*DTYPES, "both"), default="float64")
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS)
+    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, action=_Once)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND",
+    p.add_argument("--keras-backend", nargs="+", choices=(*KERAS_BACKENDS, "all"), metavar="BACKEND", action=_Once,
                    help="run the ladder with Keras on these backends (tensorflow, jax, torch or all), each in a "
                         "process of its own; Keras is then keras, keras[jax], keras[torch] in the table")
     p.set_defaults(func=cmd_parity)
@@ -303,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dst")
     p.add_argument("--model", choices=models, help="the model the checkpoint holds (read from .npz when saved there)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="spec overrides the checkpoint was built with")
+    p.add_argument("--dtype", choices=DTYPES, help="the destination's dtype (default: the source's, kept)")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("bench", parents=[common, kernels],
@@ -314,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=30, help="training steps per timed epoch")
     p.add_argument("--rounds", type=int, default=3, help="alternating API and plain runs; the best of each is kept")
     p.add_argument("--dtype", choices=DTYPES, default="float32")
-    p.add_argument("--threads", type=int, help="threads for every framework (default: each library's own)")
+    p.add_argument("--threads", type=_threads, help="threads for every framework, 1 … the CPU count (default: "
+                   "each library's own)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON (progress goes to stderr)")
     p.set_defaults(func=cmd_bench)
 
@@ -346,10 +439,16 @@ def main(argv=None) -> int:
     try:
         try:
             _load_plugins(argv)
+        except SystemExit as exc:  # a plugin's sys.exit() would end triptych quietly, the command never run
+            print(f"triptych: error: cannot load plugin: it called sys.exit({exc.code!r}) while being imported; "
+                  f"a plugin must only register models and studies", file=sys.stderr)
+            return 2
         except Exception as exc:  # noqa: BLE001 — a user's file: any error is theirs, shown in one line
             print(f"triptych: error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
         args = build_parser().parse_args(argv)
+        args.__dict__.pop("_given_once", None)
+        _refuse_duplicates(args, argv)
         if args.verbose:  # before any framework is loaded
             set_verbose()
         if getattr(args, "scratch_kernels", None):

@@ -167,6 +167,17 @@ def _lock(lock: Path, what: str, shown: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def file_locks(paths, what: str = "--save") -> Iterator[None]:
+    """Exclusive locks on ``paths`` (a ``.NAME.lock`` beside each) for the whole block: a second run writing
+    one of the same files fails at once, clearly, instead of both reporting success and one model lost."""
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            target = Path(path)
+            stack.enter_context(_lock(target.with_name(f".{target.name}.lock"), what, str(path)))
+        yield
+
+
+@contextlib.contextmanager
 def staged_directory(out, what: str = "--out") -> Iterator[Path]:
     """A fresh, empty folder beside ``out``; when the block succeeds it replaces ``out`` whole (the
     previous contents, stale files included, are removed), else it is deleted and ``out`` is untouched.
@@ -176,7 +187,10 @@ def staged_directory(out, what: str = "--out") -> Iterator[Path]:
     new files.  A lock beside it makes a concurrent run into the same ``out`` fail at once, clearly.
     """
     shown = str(out)
-    out = Path(out).resolve()
+    try:
+        out = Path(out).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop: RuntimeError before Python 3.13, OSError after
+        raise ValueError(f"{what} {shown!r} cannot be resolved ({exc}); is it a symbolic link loop?") from None
     if out.exists() and not out.is_dir():
         raise ValueError(f"{what} {shown!r} is a file; expected a folder for the report")
     if out == Path(out.anchor) or Path.cwd().resolve().is_relative_to(out):

@@ -175,7 +175,24 @@ class Framework:
         """A fresh model with this framework's own initialisers, seeded; ``overrides`` change the spec."""
         config = resolve(model, overrides)
         dtype = check_dtype(dtype)
-        return self._build(model, config, TRAINING_RULES["seed"](model, "seed", seed), dtype)
+        net = self._build(model, config, TRAINING_RULES["seed"](model, "seed", seed), dtype)
+        self._check_layout(net)
+        return net
+
+    def _check_layout(self, net: Net) -> None:
+        """The built model's weights against the declared canonical layout, names and shapes: a user's
+        model whose file builds another shape than its spec declares is refused here, before any training."""
+        declared = canonical.layout(net.model, net.config)
+        got = {k: tuple(np.shape(v)) for k, v in self._get(net).items()}
+        where = f"model {net.model!r} ({self.name})"
+        missing, extra = [k for k in declared if k not in got], [k for k in got if k not in declared]
+        if missing or extra:
+            raise ValueError(f"{where}: the built weights {list(got)} are not the layout's {list(declared)}"
+                             + (f"; missing {missing}" if missing else "") + (f"; not declared {extra}" if extra else ""))
+        for name, (shape, _) in declared.items():
+            if got[name] != tuple(shape):
+                raise ValueError(f"{where}: weight {name!r} is built with shape {got[name]}, but the layout declares "
+                                 f"{tuple(shape)}")
 
     def get_weights(self, net: Net) -> dict[str, np.ndarray]:
         """Copies of the parameters in the canonical layout."""

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 _PROGRESS = "triptych-progress "
+_PLUGINS = "__triptych_plugins__"  # the call's entry listing the parent's plugins, loaded before the target
 _TAIL = 4000  # characters of a failed child's output quoted in the error
 
 
@@ -41,8 +42,10 @@ class Child:
                  progress: Callable[[dict], None] | None = None):
         self.target, self.progress = target, progress
         self.dir = Path(tempfile.mkdtemp(prefix="triptych-child-"))
-        with open(self.dir / "call.pkl", "wb") as f:
-            pickle.dump({**kwargs, **({"progress": True} if progress else {})}, f)
+        from triptych.registry import LOADED_PLUGINS
+
+        with open(self.dir / "call.pkl", "wb") as f:  # the parent's plugins: the child knows the same models
+            pickle.dump({**kwargs, **({"progress": True} if progress else {}), _PLUGINS: list(LOADED_PLUGINS)}, f)
         self.log = open(self.dir / "output.txt", "w+")
         root = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
@@ -141,8 +144,14 @@ def _main(target: str, directory: str) -> int:
         kwargs = pickle.load(f)
     if kwargs.pop("progress", False):
         kwargs["progress"] = _send_progress
+    plugins = kwargs.pop(_PLUGINS, [])
     module, _, name = target.partition(":")
     try:
+        from triptych.registry import PRELOADED_PLUGINS, load_plugin
+
+        for path in plugins:
+            load_plugin(path)
+            PRELOADED_PLUGINS.add(path)
         outcome = {"value": getattr(importlib.import_module(module), name)(**kwargs)}
     except Exception as exc:  # noqa: BLE001 — every failure goes back to the parent, which decides
         kind = "ValueError" if isinstance(exc, ValueError) else "ImportError" if isinstance(exc, ImportError) else ""

@@ -27,6 +27,9 @@ from triptych.packages import PACKAGES
 TASKS = ("binary", "regression", "classification", "reconstruction")
 
 Layout = dict[str, tuple[tuple[int, ...], str]]  # canonical name -> (shape, meaning), in order
+# the functions each framework's model module must define ("a|b": either name; torch's old loss_fn)
+HOOKS = {"scratch": ("build", "train"), "torch": ("build", "to_canonical", "from_canonical", "loss|loss_fn", "train"),
+         "keras": ("build", "canonical_variables", "loss", "train")}
 
 
 @dataclass
@@ -104,9 +107,28 @@ class ModelSpec:
     order: int = 1000  # position in listings (built-ins first)
 
     def module(self, framework: str) -> ModuleType:
-        """The implementation module of this model in ``framework`` (imported on first use)."""
+        """The implementation module of this model in ``framework`` (imported on first use), checked to define
+        the framework's hooks (:data:`HOOKS`): a module that does not exist or lacks a hook is a ValueError
+        naming the model, the framework and what was expected."""
         target = self.modules.get(framework, f"{PACKAGES[framework]}.{self.name}")
-        return importlib.import_module(target) if isinstance(target, str) else target
+        if isinstance(target, str):
+            try:
+                module = importlib.import_module(target)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not (target == exc.name or target.startswith(f"{exc.name}.")):
+                    raise  # something the module itself imports (a missing framework): not this model's fault
+                raise ValueError(f"model {self.name!r}: its {framework} implementation module {target!r} does not "
+                                 f"exist; write it, or pass {framework}=<module> to register_model") from None
+        else:
+            module = target
+        missing = [hook for hook in HOOKS[framework]
+                   if not any(callable(getattr(module, name, None)) for name in hook.split("|"))]
+        if missing:
+            shown = getattr(module, "__name__", repr(module))
+            raise ValueError(f"model {self.name!r}: its {framework} module {shown!r} lacks "
+                             f"{', '.join(h.split('|')[0] + '()' for h in missing)}; a {framework} model module "
+                             f"defines {', '.join(h.split('|')[0] + '()' for h in HOOKS[framework])}")
+        return module
 
 
 @dataclass
@@ -192,10 +214,23 @@ def register_model(spec: ModelSpec, scratch=None, torch=None, keras=None, replac
     ValueError unless ``replace``.  Returns the registered spec."""
     if not isinstance(spec, ModelSpec):
         raise ValueError(f"register_model expects a ModelSpec, got {type(spec).__name__}")
+    if not isinstance(spec.name, str):
+        raise ValueError(f"model name must be a str (a Python identifier: it names files), got "
+                         f"{type(spec.name).__name__} {spec.name!r}")
     if spec.task not in TASKS:
         raise ValueError(f"model {spec.name!r}: task must be one of {TASKS}, got {spec.task!r}")
     if not spec.name.isidentifier():
         raise ValueError(f"model name must be a Python identifier (it names files), got {spec.name!r}")
+    if not isinstance(spec.arch, dict) or not isinstance(spec.rules, dict):
+        raise ValueError(f"model {spec.name!r}: arch and rules must be dicts")
+    stray = sorted(set(spec.rules) - set(spec.arch), key=str)
+    if stray:  # a rule for a key no build receives would never be applied
+        raise ValueError(f"model {spec.name!r}: rules for {', '.join(map(repr, stray))}, which are not architecture "
+                         f"keys; expected some of {', '.join(sorted(spec.arch)) or '(none)'}")
+    for what in ("input_shape", "layout", "flops", "rules"):
+        values = spec.rules.values() if what == "rules" else [getattr(spec, what)]
+        if not all(callable(v) for v in values):
+            raise ValueError(f"model {spec.name!r}: {what} must be {'callables' if what == 'rules' else 'a callable'}")
     given = {k: v for k, v in {"scratch": scratch, "torch": torch, "keras": keras}.items() if v is not None}
     if given:
         spec = ModelSpec(**{**spec.__dict__, "modules": {**spec.modules, **given}})
@@ -214,6 +249,11 @@ def register_study(spec: StudySpec, replace: bool = False) -> StudySpec:
     """Add a study; ``triptych study NAME`` and the report then run it."""
     if not isinstance(spec, StudySpec):
         raise ValueError(f"register_study expects a StudySpec, got {type(spec).__name__}")
+    if not isinstance(spec.name, str) or not spec.name:
+        raise ValueError(f"study name must be a non-empty str, got {spec.name!r}")
+    if not callable(spec.run):
+        raise ValueError(f"study {spec.name!r}: run must be a callable run(frameworks, quick=False, progress=None) "
+                         f"-> StudyResult, got {type(spec.run).__name__} {spec.run!r}")
     if spec.name in STUDIES and not replace:
         raise ValueError(f"a study named {spec.name!r} is already registered (pass replace=True to replace it)")
     STUDIES.add(spec)
@@ -255,10 +295,18 @@ def load_plugin(path: str) -> ModuleType:
         target = target / "__init__.py"
     if not target.is_file():
         raise ValueError(f"plugin {path!r} is neither a Python file nor a package directory with __init__.py")
+    key = str(target.resolve())
+    if key in PRELOADED_PLUGINS:  # a child process given its parent's plugins loads each once
+        return LOADED_PLUGINS[key]
     name = f"triptych_plugin_{target.parent.name if target.name == '__init__.py' else target.stem}"
     spec = importlib.util.spec_from_file_location(name, target, submodule_search_locations=(
         [str(target.parent)] if target.name == "__init__.py" else None))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    LOADED_PLUGINS[key] = module
     return module
+
+
+LOADED_PLUGINS: dict[str, ModuleType] = {}  # resolved path → module: triptych.isolation's children load them too
+PRELOADED_PLUGINS: set[str] = set()  # in such a child: the parent's, loaded before its function ran
