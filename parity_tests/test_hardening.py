@@ -242,3 +242,9 @@ def test_data_parallel_children_load_the_parents_plugin():
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "[torch] data-parallel on 2 replicas" in out.stdout and "test" in out.stdout, out.stdout
+
+
+def test_report_data_no_selected_model_takes_is_refused(capsys, tmp_path):
+    out = tmp_path / "report"
+    err = error_of(capsys, ["report", "--models", "xor", "--studies", "--data", "bogus", "--out", str(out)])
+    assert "--data 'bogus': none of the selected models (xor) takes --data" in err and not out.exists(), err

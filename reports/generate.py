@@ -22,6 +22,7 @@ from triptych.backends import keras_label, start_ladders
 from triptych.commands import Command
 from triptych.isolation import Child
 from triptych.parity import RungResult
+from triptych.experiments import check_named_data
 from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
@@ -186,6 +187,7 @@ def positive_int(text: str) -> int:
 
 
 def _run(args) -> int:
+    check_named_data(args.models or list(MODELS), args.data)
     return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
                        studies=list(STUDIES) if args.studies is None else args.studies, progress=True,
                        jobs=args.jobs, plugins=args.plugin)

@@ -112,3 +112,15 @@ def train_with_curves(fw, net, X, y, X_test, y_test, **train) -> dict:
         curves["test"].append(metrics(net.model, fw.predict(net, X_test), y_test)["loss"])
     fw.set_weights(net, final)
     return {**curves, "weights": final, "history": history}
+
+
+def check_named_data(models, data: str | None, default: str | None = "sample") -> None:
+    """A ``--data`` given for several models at once (the report's) must mean something to one of them: only
+    sources with named variants (a ``default_data``, like MNIST's sample) take it.  Otherwise a ValueError
+    naming the value and the models, never a value ignored without a word."""
+    if data is None or data == default:
+        return
+    takers = [m for m in models if get_spec(m).data.default_data is not None]
+    if not takers:
+        raise ValueError(f"--data {data!r}: none of the selected models ({', '.join(models)}) takes --data; leave it "
+                         f"out, or select a model that does")
