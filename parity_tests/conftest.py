@@ -47,3 +47,17 @@ def ladder():
             _LADDERS[key] = run_ladder(model, dtype, **kwargs)
         return _LADDERS[key]
     return get
+
+
+@pytest.fixture
+def registry_snapshot():
+    """Whatever a test registers, and the plugins it loads (child processes load the parent's), are gone
+    afterwards."""
+    from triptych.registry import LOADED_PLUGINS, MODELS, STUDIES
+
+    list(MODELS), list(STUDIES)  # the built-in declarations are loaded before the snapshot
+    saved = [(table, dict(table)) for table in (MODELS._items, STUDIES._items, LOADED_PLUGINS)]
+    yield
+    for table, before in saved:
+        table.clear()
+        table.update(before)

@@ -16,16 +16,6 @@ from triptych.parity import run_ladder
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "own_model"
 
 
-@pytest.fixture
-def registry_snapshot():
-    """Whatever a test registers is removed afterwards."""
-    list(MODELS)  # the built-in declarations are loaded before the snapshot
-    before = dict(MODELS._items)
-    yield
-    MODELS._items.clear()
-    MODELS._items.update(before)
-
-
 def test_the_readme_command_runs_the_whole_ladder_on_the_example(registry_snapshot):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -199,20 +199,16 @@ register_study(StudySpec("broken_study", "a study that fails", broken))
 
 @pytest.mark.parametrize("body, shown", [("raise RuntimeError('injected study failure')", "injected study failure"),
                                          ("os._exit(3)", "exited with status 3")], ids=["raises", "crashes"])
-def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, capsys, body, shown):
+def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, capsys, registry_snapshot, body, shown):
     """The study runs in a child process (its plugin loaded there): an error it raises, or the child dying,
     is the study's failure; the model beside it still passes."""
-    from triptych.registry import STUDIES, load_plugin
+    from triptych.registry import load_plugin
 
     plugin = tmp_path / "broken_study.py"
     plugin.write_text(BROKEN_STUDY.format(body=body))
     load_plugin(str(plugin))
     out = tmp_path / "report"
-    try:
-        assert main_report(out, quick=True, models=["xor"], progress=False, studies=["broken_study"], jobs=2,
-                           plugins=[str(plugin)]) == 1
-    finally:
-        STUDIES._items.pop("broken_study")
+    assert main_report(out, quick=True, models=["xor"], progress=False, studies=["broken_study"], jobs=2) == 1
     assert "study broken_study FAILED" in " ".join(capsys.readouterr().out.split())
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["models"]["xor"]["ok"] and not data["meta"]["ok"]

@@ -11,7 +11,6 @@ entry point (pyproject.toml), so the core never imports this package.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from datetime import datetime
@@ -19,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from triptych.backends import keras_label, start_ladders
-from triptych.commands import Command
+from triptych.commands import Command, positive_int
 from triptych.isolation import Child
 from triptych.parity import RungResult
 from triptych.experiments import check_named_data
@@ -39,13 +38,11 @@ TITLE = "Triptych — one model, three frameworks"
 
 
 def run_report(models: list[str], quick: bool = False, data: str | None = "sample", progress: bool = True,
-               studies: list[str] = (), jobs: int | None = None,
-               plugins: list[str] = ()) -> tuple[list[ModelReport], list[StudyReport]]:
+               studies: list[str] = (), jobs: int = 1) -> tuple[list[ModelReport], list[StudyReport]]:
     """Train, time and check every model in ``models``, run ``studies`` and, unless quick, the float64 ladders
-    with Keras on the other backends; failures are recorded, never raised.  ``jobs`` (default: one per core)
-    tasks run at a time, each in a child process that loads ``plugins`` (reports.tasks); with ``jobs=1`` the
-    models and studies run here, one after the other."""
-    jobs = default_jobs() if jobs is None else jobs
+    with Keras on the other backends; failures are recorded, never raised.  ``jobs`` tasks run at a time, each
+    in a child process (reports.tasks; it loads this process's plugins); with ``jobs=1`` the models and studies
+    run here, one after the other, after the other backends' ladders."""
     backends = () if quick else OTHER_KERAS_BACKENDS
     tracker = Progress(sum(task_count(m, quick) for m in models) + len(backends) + len(studies), progress)
     relay = tracker.relay if progress else None
@@ -58,42 +55,40 @@ def run_report(models: list[str], quick: bool = False, data: str | None = "sampl
     def ladders(backend: str, label: str) -> Child:
         tracker.start(f"parity float64 · {label}", f"{len(models)} models in a child process")
         said = (lambda r: tracker.say(f"{r['model']} {r['dtype']}", f"parity float64 · {label}")) if progress else None
-        return start_ladders(backend, models, ("float64",), plugins=plugins, progress=said)
+        return start_ladders(backend, models, ("float64",), progress=said)
 
     tasks = [task("backend", keras_label(b), keras_label(b), partial(ladders, b, keras_label(b))) for b in backends]
     if jobs == 1:
         run_tasks(tasks, 1)
+        results["model"].update({m: run_model(m, quick, data, tracker) for m in models})
+        results["study"].update({name: run_study(name, quick, tracker) for name in studies})
     else:
         env = thread_env(jobs)
         tasks += [task("model", m, m, partial(Child, "reports.run:model_in_child",
-                                              dict(model=m, quick=quick, data=data, plugins=list(plugins)), env, relay))
+                                              dict(model=m, quick=quick, data=data), env, relay))
                   for m in heaviest_first(models, quick, data)]
         tasks += [task("study", name, f"study {name}", partial(Child, "reports.run:study_in_child",
-                                                               dict(name=name, quick=quick, plugins=list(plugins)),
-                                                               env, relay)) for name in studies]
+                                                               dict(name=name, quick=quick), env, relay))
+                  for name in studies]
         run_tasks(tasks, jobs)
-    reports = [_model_report(model, results["model"].get(model), quick, data, tracker) for model in models]
+    reports = [_model_report(model, results["model"][model], quick, data) for model in models]
     for label, rows in results["backend"].items():
         add_backend_parity(reports, label, rows if isinstance(rows, BaseException) else [RungResult(**r) for r in rows])
-    return reports, [_study_report(name, results["study"].get(name), quick, tracker) for name in studies]
+    return reports, [_study_report(name, results["study"][name]) for name in studies]
 
 
-def _model_report(model: str, result, quick: bool, data: str | None, tracker: Progress) -> ModelReport:
-    """A child's report; one whose child failed (crashed or was killed) marked as failed; run here if none ran."""
+def _model_report(model: str, result, quick: bool, data: str | None) -> ModelReport:
+    """A model's report, or, for a child that failed without one (crashed or was killed), a failed report."""
     if isinstance(result, ModelReport):
         return result
-    if result is None:
-        return run_model(model, quick, data, tracker)
     report = ModelReport(model, training_setup(model, quick, data))
     report.failures.append(Failure.from_exception("child process", result))
     return report
 
 
-def _study_report(name: str, result, quick: bool, tracker: Progress) -> StudyReport:
+def _study_report(name: str, result) -> StudyReport:
     if isinstance(result, StudyReport):
         return result
-    if result is None:
-        return run_study(name, quick, tracker)
     return StudyReport(name, failures=[Failure.from_exception("child process", result)])
 
 
@@ -150,18 +145,18 @@ def print_summary(reports: list[ModelReport], index: Path, seconds: float, studi
 
 def main_report(out: str | Path = "triptych-report", quick: bool = False, models: list[str] | None = None,
                 data: str | None = "sample", progress: bool = True, studies: list[str] | None = None,
-                jobs: int | None = None, plugins: list[str] = ()) -> int:
+                jobs: int | None = None) -> int:
     """Run and write the report; 0 when every model and study ran and every check passed, else 1.
     ``studies``: None runs every registered study, [] none.  ``out`` is checked and locked before any
     work; the report is written into a fresh folder beside it that replaces it whole at the end, so a
     failed or interrupted run leaves the previous report as it was.  ``jobs`` tasks run at a time (default: one
-    per core), in child processes that load ``plugins`` (the files of a user's own models and studies)."""
+    per core), in child processes that load this process's plugins (a user's own models and studies)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     studies = list(STUDIES) if studies is None else list(studies)
     with staged_directory(out) as staging:
         jobs = default_jobs() if jobs is None else jobs
-        reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies, jobs, plugins)
+        reports, study_reports = run_report(list(models or MODELS), quick, data, progress, studies, jobs)
         write_report(reports, staging, quick, time.perf_counter() - start, study_reports, jobs)
     index = Path(out).resolve() / "index.html"
     print_summary(reports, index, time.perf_counter() - start, study_reports)
@@ -179,18 +174,11 @@ def _add_arguments(parser) -> None:
                              "(default: one per core; 1 runs models and studies in this process)")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer ≥ 1."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
-    return int(text)
-
-
 def _run(args) -> int:
     check_named_data(args.models or list(MODELS), args.data)
     return main_report(args.out, quick=args.quick, models=args.models or list(MODELS), data=args.data,
                        studies=list(STUDIES) if args.studies is None else args.studies, progress=True,
-                       jobs=args.jobs, plugins=args.plugin)
+                       jobs=args.jobs)
 
 
 COMMAND = Command("report", "write the comparison report (HTML, Markdown, CSV/JSON, plots)", _add_arguments, _run,

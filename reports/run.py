@@ -15,7 +15,7 @@ from triptych.bench import run_bench, time_inference
 from triptych.experiments import epochs_for, load_experiment
 from triptych.frameworks import FRAMEWORKS
 from triptych.parity import RungResult, run_ladder
-from triptych.registry import StudyResult, get_spec, get_study, load_plugin, resolve
+from triptych.registry import StudyResult, get_spec, get_study, resolve
 from triptych.runs import epoch_printer, initial_weights, train_and_evaluate
 from triptych.settings import selected_kernel_set
 from triptych.tolerances import ALL_RUNGS
@@ -264,23 +264,16 @@ def add_backend_parity(reports: list["ModelReport"], label: str, results: list[R
             report.parity += [r for r in results if r.model == report.model and label in r.pair.split("↔")]
 
 
-def model_in_child(model: str, quick: bool, data: str | None, plugins: list[str] = (),
+def model_in_child(model: str, quick: bool, data: str | None,
                    progress: Callable[[dict], None] | None = None) -> ModelReport:
-    """:func:`run_model` as a task of reports.tasks, in a child process that loads ``plugins`` first."""
-    _load_plugins(plugins)
+    """:func:`run_model` as a task of reports.tasks, in a child process (which loads the parent's plugins
+    first: triptych.isolation)."""
     return run_model(model, quick, data, Progress.child(progress))
 
 
-def study_in_child(name: str, quick: bool, plugins: list[str] = (),
-                   progress: Callable[[dict], None] | None = None) -> "StudyReport":
-    """:func:`run_study` as a task of reports.tasks, in a child process that loads ``plugins`` first."""
-    _load_plugins(plugins)
+def study_in_child(name: str, quick: bool, progress: Callable[[dict], None] | None = None) -> "StudyReport":
+    """:func:`run_study` as a task of reports.tasks, in a child process (which loads the parent's plugins)."""
     return run_study(name, quick, Progress.child(progress))
-
-
-def _load_plugins(paths) -> None:
-    for path in paths:
-        load_plugin(path)
 
 
 def heaviest_first(models: list[str], quick: bool, data: str | None) -> list[str]:

@@ -50,7 +50,7 @@ def use_keras_backend(backend: str) -> None:
 
 
 def ladders_on_backends(backends: Iterable[str], models: list[str], dtypes: list[str], frameworks=None,
-                        plugins: Iterable[str] = (), progress: Callable[[dict], None] | None = None) -> list[RungResult]:
+                        progress: Callable[[dict], None] | None = None) -> list[RungResult]:
     """The whole ladder once per backend, one after the other (``progress`` gets "backend" too): the
     rows without Keras (scratch↔torch, scratch↔FD) come from the first backend only."""
     backends = [check_backend(b) for b in dict.fromkeys(backends)]
@@ -58,27 +58,25 @@ def ladders_on_backends(backends: Iterable[str], models: list[str], dtypes: list
     for i, backend in enumerate(backends):
         rungs = ALL_RUNGS if i == 0 else KERAS_RUNGS
         report = progress and (lambda record, backend=backend: progress({**record, "backend": backend}))
-        results += [r for r in run_ladders(backend, models, dtypes, rungs, frameworks, plugins, report)
+        results += [r for r in run_ladders(backend, models, dtypes, rungs, frameworks, report)
                     if i == 0 or keras_label(backend) in r.pair.split("↔")]
     return sorted(results, key=lambda r: (models.index(r.model), dtypes.index(r.dtype), r.rung))
 
 
 def run_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("float64",), rungs=KERAS_RUNGS,
-                frameworks=None, plugins: Iterable[str] = (),
-                progress: Callable[[dict], None] | None = None) -> list[RungResult]:
+                frameworks=None, progress: Callable[[dict], None] | None = None) -> list[RungResult]:
     """The parity ladder of every model in ``models`` and every dtype with Keras on ``backend``, in a
-    child process with ``KERAS_BACKEND=backend``.  ``plugins`` are loaded there first (models a user
+    child process with ``KERAS_BACKEND=backend`` (which loads this process's plugins first: models a user
     registered); ``progress`` gets {"model", "dtype"} as each ladder starts."""
-    return results_of(start_ladders(backend, models, dtypes, rungs, frameworks, plugins, progress))
+    return results_of(start_ladders(backend, models, dtypes, rungs, frameworks, progress))
 
 
 def start_ladders(backend: str, models: Iterable[str], dtypes: Iterable[str] = ("float64",), rungs=KERAS_RUNGS,
-                  frameworks=None, plugins: Iterable[str] = (),
-                  progress: Callable[[dict], None] | None = None) -> Child:
+                  frameworks=None, progress: Callable[[dict], None] | None = None) -> Child:
     """:func:`run_ladders` without waiting: the child process, running (``results_of`` waits for it)."""
     jobs = [(model, dtype) for model in models for dtype in dtypes]
     return Child("triptych.backends:_ladders", dict(backend=check_backend(backend), jobs=jobs, rungs=tuple(rungs),
-                                                    frameworks=frameworks, plugins=list(plugins)),
+                                                    frameworks=frameworks),
                  env={"KERAS_BACKEND": backend}, progress=progress)
 
 
@@ -86,13 +84,10 @@ def results_of(child: Child) -> list[RungResult]:
     return [RungResult(**r) for r in child.result()]
 
 
-def _ladders(backend, jobs, rungs, frameworks, plugins, progress=None) -> list[dict]:
+def _ladders(backend, jobs, rungs, frameworks, progress=None) -> list[dict]:
     """In the child: the ladders, as dicts."""
     from triptych.parity import run_ladder
-    from triptych.registry import load_plugin
 
-    for path in plugins:
-        load_plugin(path)
     label = get_framework("keras").label
     if label != keras_label(backend):
         raise RuntimeError(f"asked for Keras on {backend!r}, but this process runs {label!r}")

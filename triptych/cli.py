@@ -16,7 +16,7 @@ import sys
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
-from triptych.commands import installed_commands
+from triptych.commands import installed_commands, positive_int
 from triptych.files import atomic_paths, file_locks
 from triptych.frameworks import FRAMEWORKS, OPTIMIZER_OPTIONS, FrameworkUnavailable, get_framework
 from triptych.registry import MODELS, STUDIES, StudyResult, get_spec, get_study, load_plugin
@@ -26,13 +26,6 @@ from triptych.validate import DTYPES
 
 def _frameworks(choice: str) -> list[str]:
     return list(FRAMEWORKS) if choice == "all" else [choice]
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 class _Once(argparse.Action):
@@ -69,7 +62,7 @@ def _threads(text: str) -> int:
     as fewer than asked)."""
     import os
 
-    value, cpus = _positive(text), os.cpu_count() or 1
+    value, cpus = positive_int(text), os.cpu_count() or 1
     if value > cpus:
         raise argparse.ArgumentTypeError(f"{value} threads asked for, but this machine has {cpus} CPU(s); "
                                          f"choose 1 … {cpus}")
@@ -363,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="PATH", help="save each trained model, all or none, in the format its "
                    "extension names (.npz, .pt, .weights.h5); {framework} in PATH becomes the framework (needed "
                    "with several) and {ext} its extension, e.g. xor_{framework}{ext}")
-    p.add_argument("--replicas", type=_positive, default=1, metavar="N",
+    p.add_argument("--replicas", type=positive_int, default=1, metavar="N",
                    help="train data-parallel on N replicas: torch DDP over gloo, Keras MirroredStrategy "
                         "(TensorFlow) or DataParallel (--keras-backend jax); every batch must split evenly")
     p.add_argument("--keras-backend", choices=KERAS_BACKENDS, action=_Once,

@@ -20,6 +20,13 @@ from typing import Callable
 GROUP = "triptych.commands"
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for every command's counts (``--jobs``, ``--replicas``, ``--threads``): an integer ≥ 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Command:
     """One sub-command: ``add_arguments(parser)`` declares its options, ``run(args)`` returns the exit code;
