@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass
+@dataclass(eq=False)
 class Pair:
     """One torch module ↔ one or more Keras layers (a stacked recurrent module: one per layer), of one kind;
     ``shapes``: the canonical shape of each weight; ``flatten`` / ``unflatten``: the channel count of a (C, H, W)
@@ -37,9 +37,9 @@ class Pair:
         return f"{self.torch_name or '(model)'} ↔ {self.keras_name} ({self.kind}: {shapes})"
 
 
-def torch_modules(model, X) -> tuple[list, list]:
-    """(weighted, parameter-free): [(name, module, kind)] in the order one forward pass of ``X`` first calls them
-    (a module inside a module of a known kind is its parent's business: MultiheadAttention's out_proj)."""
+def torch_call_order(model, X) -> list:
+    """[(name, module, kind)] of the modules of a known kind, in the order one forward pass of ``X`` first calls
+    them (a module inside a module of a known kind is its parent's business: MultiheadAttention's out_proj)."""
     import torch
 
     from torch_impl import layer_kinds
@@ -58,7 +58,12 @@ def torch_modules(model, X) -> tuple[list, list]:
     finally:
         for h in handles:
             h.remove()
-    rows = [(named[m], m, known[m]) for m in order]
+    return [(named[m], m, known[m]) for m in order]
+
+
+def torch_modules(model, X) -> tuple[list, list]:
+    """(weighted, parameter-free) of :func:`torch_call_order`."""
+    rows = torch_call_order(model, X)
     return ([r for r in rows if r[2] not in ("activation", "pool")], [r for r in rows if r[2] in ("activation", "pool")])
 
 

@@ -1,0 +1,322 @@
+"""``triptych.compare``: the parity ladder (DESIGN.md) for any torch model and its Keras port.
+
+Rungs, on working copies (triptych/working.py) from identical weights: 1 forward in inference and in training
+mode; 2 the training-mode loss; 3 every parameter's gradient and the input's; 4 weights and state after one
+optimizer step; 5 per-step losses and final weights after ``steps`` steps on the same batch.  Tolerances are
+triptych/tolerances.py's for the dtype compare runs in.  A difference no setting removes (torch's unbiased running
+variance) is measured and reported under its name, never failed.
+"""
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from triptych import pairing
+from triptych.parity import RungResult, format_table, max_abs, max_rel, worst
+from triptych.tolerances import KNOWN_DIFFERENCES, PARITY_ADAM_EPSILON, PARITY_EPSILONS, RUNGS, TOLERANCES
+
+LOSSES = ("mse", "cross_entropy", "bce")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+EQUIVALENCES = {  # what compare sets so that torch's and Keras's optimizers compute one formula
+    "adam": "Adam: Keras adds ε outside the bias-corrected root, torch inside; no constant makes them equal, so ε = "
+            "{epsilon:g} in both",
+    "rmsprop": "RMSprop: Keras √(v + ε), torch √v + ε, so ε = {epsilon:g} in both; Keras rho = torch alpha = {rho:g}",
+    "sgd": "SGD momentum {momentum:g}: Keras v ← μv − lr·g, w ← w + v equals torch b ← μb + g, w ← w − lr·b at a "
+           "constant lr",
+}
+
+
+@dataclass
+class Divergence:
+    torch_layer: str
+    keras_layer: str
+    value: float
+    what: str  # "weights", "inference output", "training output", "state after a training pass"
+    hint: str | None
+
+    def __str__(self) -> str:
+        hint = f"; likely: {self.hint}" if self.hint else ""
+        return (f"first divergence: torch {self.torch_layer!r} ↔ Keras {self.keras_layer!r}, {self.what} "
+                f"{self.value:.3g} apart{hint}")
+
+
+@dataclass
+class CompareResult:
+    dtype: str
+    rungs: list
+    pairs: list
+    known_differences: dict = field(default_factory=dict)  # name → (figure, why)
+    equivalences: list = field(default_factory=list)
+    first_divergence: Divergence | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed is not False for r in self.rungs)
+
+    def table(self) -> str:
+        lines = [f"compare in {self.dtype}: {'PASSED' if self.passed else 'FAILED'}", format_table(self.rungs)]
+        lines += [f"known difference {n!r}: {v:.3g} ({why})" for n, (v, why) in self.known_differences.items()]
+        lines += [f"set: {e}" for e in self.equivalences] + [f"note: {n}" for n in self.notes]
+        lines += ["pairs:"] + [f"  {p}" for p in self.pairs]
+        lines.append(str(self.first_divergence) if self.first_divergence else "first divergence: none")
+        return "\n".join(lines)
+
+    __str__ = table
+
+
+def _plan(optimizer: str, lr: float, options: dict | None, dtype: str) -> tuple[object, str]:
+    from keras_impl.training import KERAS_DEFAULTS
+
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+    opts = {**KERAS_DEFAULTS[optimizer], **(options or {})}
+    if optimizer in PARITY_EPSILONS and "epsilon" not in (options or {}):
+        opts["epsilon"] = PARITY_EPSILONS[optimizer] if dtype == "float64" else PARITY_ADAM_EPSILON
+    return types.SimpleNamespace(optimizer=optimizer, lr=lr, options=opts), EQUIVALENCES[optimizer].format(**opts)
+
+
+def _losses(loss: str):
+    import keras
+    from torch import nn
+
+    if loss not in LOSSES:
+        raise ValueError(f"loss {loss!r}: expected one of {', '.join(LOSSES)}")
+    torch_loss = {"mse": nn.MSELoss, "cross_entropy": nn.CrossEntropyLoss, "bce": nn.BCELoss}[loss]()
+    keras_loss = {"mse": lambda: keras.losses.MeanSquaredError(),
+                  "cross_entropy": lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  "bce": lambda: keras.losses.BinaryCrossentropy()}[loss]()
+    return torch_loss, keras_loss
+
+
+def to_keras_layout(array: np.ndarray, shape) -> np.ndarray:
+    """``array`` as the torch side holds it → the Keras ``shape`` (None a wildcard): as it is, or channels last."""
+    def fits(a):
+        return a.ndim == len(shape) and all(s is None or s == d for s, d in zip(shape, a.shape))
+    if fits(array):
+        return array
+    moved = np.moveaxis(array, 1, -1) if array.ndim >= 3 else array
+    if fits(moved):
+        return np.ascontiguousarray(moved)
+    raise ValueError(f"an array of shape {array.shape} (as torch takes it) fits the Keras shape {tuple(shape)} "
+                     f"neither as it is nor channels last")
+
+
+class Session:
+    """The two working copies, their pairs, and the operations of the ladder on them."""
+
+    def __init__(self, torch_model, keras_model, X, y, loss, pairs, transfer, dtype):
+        import torch
+
+        from torch_impl import layer_kinds
+        from triptych import working
+
+        self.notes = []
+        wanted = dtype or "float64"
+        self.keras, why = working.keras_copy(keras_model, wanted)
+        if self.keras is None and wanted == "float64":
+            self.keras, why32 = working.keras_copy(keras_model, "float32")
+            self.notes.append(f"the Keras model cannot be rebuilt in float64 ({why}): float32 at float32 tolerances")
+            wanted = "float32"
+            why = why32
+        if self.keras is None:
+            raise ValueError(f"the Keras model cannot be copied from its config ({why}): compare needs a Sequential "
+                             f"or functional model, or a subclassed one with get_config")
+        self.dtype = wanted
+        self.torch = working.torch_copy(torch_model, wanted)
+        self.X = np.asarray(X)
+        if np.issubdtype(self.X.dtype, np.floating):
+            self.X = self.X.astype(wanted)
+        self.X_torch = pairing._torch_input(self.torch, self.X)
+        self.X_keras = to_keras_layout(self.X, tuple(self.keras.inputs[0].shape))
+        self.pairs = pairing.pair_layers(self.torch, self.keras, self.X_torch, pairs)
+        self._cover()
+        if transfer == "keras":
+            for p in self.pairs:
+                pairing.set_torch(p, pairing.keras_canonical(p))
+        folded = [p.torch_name for p in self.pairs if layer_kinds.fold_bias(p.module)]
+        if folded:
+            self.notes.append(f"bias_hh folded into bias_ih and frozen at zero in {', '.join(folded)} (the two "
+                              f"biases only act as their sum; Keras has one)")
+        if transfer in ("torch", "keras"):
+            for p in self.pairs:
+                pairing.set_keras(p, pairing.torch_canonical(p))
+        elif transfer is not None:
+            raise ValueError(f"transfer={transfer!r}: expected 'torch', 'keras' or None (the weights as they are)")
+        self.start = {k: v.clone() for k, v in self.torch.state_dict().items()}
+        self.keras_start = [np.array(w) for w in self.keras.get_weights()]
+        from keras_impl.training import floatx
+
+        with floatx(wanted):  # a Keras loss computes in the floatx it was made under
+            self.torch_loss, self.keras_loss = _losses(loss)
+        self.y = self._targets(loss) if y is None else np.asarray(y)
+        if loss == "cross_entropy":
+            self.y_torch = torch.as_tensor(self.y, dtype=torch.long)
+        else:
+            self.y = self.y.astype(wanted)
+            self.y_torch = torch.as_tensor(self.y)
+        self.y_keras = self.y if loss == "cross_entropy" else to_keras_layout(self.y, self.keras.outputs[0].shape)
+
+    def _cover(self) -> None:
+        """Every trainable parameter on each side belongs to a pair (else a layer of no known kind holds it)."""
+        torch_ids = {id(t) for p in self.pairs for t in p.module.parameters()}
+        loose = [n for n, t in self.torch.named_parameters() if id(t) not in torch_ids]
+        keras_ids = {id(v) for p in self.pairs for v in pairing.keras_variables(p).values()}
+        left = [v.path for v in self.keras.trainable_variables if id(v) not in keras_ids]
+        if loose or left:
+            raise ValueError(f"parameters outside any pairable layer: torch {loose or 'none'}, Keras {left or 'none'}; "
+                             f"expected every weight in a layer of a known kind (torch_impl/layer_kinds.py)")
+
+    def _targets(self, loss: str) -> np.ndarray:
+        out = self.torch_forward(train=False)
+        rng = np.random.default_rng(0)
+        if loss == "cross_entropy":
+            return rng.integers(0, out.shape[1], size=out.shape[0])
+        return rng.uniform(size=out.shape) if loss == "bce" else rng.standard_normal(out.shape)
+
+    def reset(self) -> None:
+        self.torch.load_state_dict(self.start)
+        self.keras.set_weights(self.keras_start)
+
+    def torch_forward(self, train: bool) -> np.ndarray:
+        import torch
+
+        self.torch.train(train)
+        with torch.no_grad():
+            return self.torch(self.X_torch).detach().numpy()
+
+    def keras_forward(self, train: bool) -> np.ndarray:
+        import keras
+
+        return keras.ops.convert_to_numpy(self.keras(self.X_keras, training=train))
+
+    def aligned(self, torch_out: np.ndarray) -> np.ndarray:
+        return to_keras_layout(torch_out, tuple(self.keras.outputs[0].shape))
+
+    def canonical(self, side: str) -> dict:
+        get = pairing.torch_canonical if side == "torch" else pairing.keras_canonical
+        return {f"{p.torch_name}.{k}": v for p in self.pairs for k, v in get(p).items()}
+
+    def torch_loss_and_grads(self):
+        import torch
+
+        self.torch.train(True)
+        x = self.X_torch.clone().requires_grad_(self.X_torch.is_floating_point())
+        for t in self.torch.parameters():
+            t.grad = None
+        loss = self.torch_loss(self.torch(x), self.y_torch)
+        loss.backward()
+        grads = {}
+        for p in self.pairs:
+            tensors = {n: t.grad if t.grad is not None else torch.zeros_like(t) for n, t in p.module.named_parameters()}
+            grads.update({f"{p.torch_name}.{k}": v for k, v in pairing.torch_canonical(p, tensors).items()})
+        dx = x.grad.numpy() if x.grad is not None else None
+        return float(loss.detach()), grads, dx
+
+    def keras_trainable(self) -> dict:
+        return {(p, k): v for p in self.pairs for k, v in pairing.keras_variables(p).items() if v.trainable}
+
+    def keras_loss_and_grads(self):
+        from keras_impl import backend
+
+        variables = self.keras_trainable()
+        loss, arrays, dx = backend.value_and_grads(self.keras, self.keras_loss, list(variables.values()),
+                                                   self.X_keras, self.y_keras)
+        by_pair = {}
+        for (p, k), g in zip(variables, arrays):
+            by_pair.setdefault(p.torch_name, (p, {}))[1][k] = g
+        grads = {f"{name}.{k}": v for name, (p, g) in by_pair.items() for k, v in pairing.keras_canonical(p, g).items()}
+        return loss, grads, arrays, dx
+
+    def optimizers(self, plan):
+        from keras_impl.training import floatx, make_optimizer
+        from torch_impl import training
+
+        with floatx(self.dtype):
+            keras_opt = make_optimizer(plan)
+        torch_opt = training.make_optimizer([t for t in self.torch.parameters() if t.requires_grad], plan)
+        return torch_opt, keras_opt
+
+    def step(self, torch_opt, keras_opt) -> tuple[float, float]:
+        import keras
+
+        from keras_impl.training import floatx
+
+        loss_t, _, _ = self.torch_loss_and_grads()
+        torch_opt.step()
+        loss_k, _, arrays, _ = self.keras_loss_and_grads()
+        with floatx(self.dtype):
+            keras_opt.apply([keras.ops.convert_to_tensor(g) for g in arrays], list(self.keras_trainable().values()))
+        return loss_t, loss_k
+
+
+def _split_state(weights: dict) -> tuple[dict, dict]:
+    """(everything else, torch's known difference: the moving variances)."""
+    part = KNOWN_DIFFERENCES["unbiased running variance"][1]
+    inside = {k: v for k, v in weights.items() if k.rsplit(".", 1)[-1] == part}
+    return {k: v for k, v in weights.items() if k not in inside}, inside
+
+
+def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: str = "sgd", lr: float = 0.01,
+            options: dict | None = None, steps: int = 5, pairs=None, transfer: str | None = "torch",
+            dtype: str | None = None) -> CompareResult:
+    """The ladder for ``torch_model`` (an nn.Module) and ``keras_model`` (a keras.Model) on ``X`` (as torch takes
+    it) and ``y`` (drawn, seeded, when None), with ``loss`` and ``optimizer`` (``options`` in Keras's names);
+    ``transfer``: copy the weights "torch" → Keras (default), "keras" → torch, or None (as they are); ``dtype``
+    None: float64 where both can be rebuilt in it."""
+    from triptych import divergence
+
+    s = Session(torch_model, keras_model, X, y, loss, pairs, transfer, dtype)
+    tol = TOLERANCES[s.dtype]
+    plan, said = _plan(optimizer, lr, options, s.dtype)
+    rungs, known = [], {}
+
+    def add(rung, value, detail="", name=None):
+        limit, relative = tol[rung]
+        passed = None if limit is None else bool(value <= limit)
+        rungs.append(RungResult("compare", s.dtype, rung, name or RUNGS[rung], "torch↔keras", value, limit, relative,
+                                passed, detail))
+
+    def weights_rung(rung, name):
+        ours, theirs = _split_state(s.canonical("torch"))[0], _split_state(s.canonical("keras"))[0]
+        add(rung, *worst(ours, theirs, max_abs), name=name)
+        var_t, var_k = _split_state(s.canonical("torch"))[1], _split_state(s.canonical("keras"))[1]
+        if var_t:
+            value, where = worst(var_t, var_k, max_abs)
+            known["unbiased running variance"] = (value, f"after {name}, at {where}: "
+                                                  f"{KNOWN_DIFFERENCES['unbiased running variance'][2]}")
+
+    measure = max_rel if tol[2][1] else max_abs
+    for train in (False, True):
+        add(1, max_abs(s.aligned(s.torch_forward(train)), s.keras_forward(train)),
+            name=f"forward ({'training' if train else 'inference'})")
+        s.reset()
+    loss_t, grads_t, dx_t = s.torch_loss_and_grads()
+    loss_k, grads_k, _, dx_k = s.keras_loss_and_grads()
+    add(2, measure(loss_t, loss_k))
+    common = sorted(set(grads_t) & set(grads_k))
+    grad_measure = max_rel if tol[3][1] else max_abs
+    add(3, *worst({k: grads_t[k] for k in common}, {k: grads_k[k] for k in common}, grad_measure),
+        name="gradients")
+    if dx_t is not None and dx_k is not None:
+        add(3, grad_measure(to_keras_layout(dx_t, tuple(s.keras.inputs[0].shape)), dx_k), name="input gradient")
+    s.reset()
+    torch_opt, keras_opt = s.optimizers(plan)
+    s.step(torch_opt, keras_opt)
+    weights_rung(4, "one step")
+    losses_t, losses_k = [], []
+    for _ in range(steps - 1):
+        lt, lk = s.step(torch_opt, keras_opt)
+        losses_t.append(lt)
+        losses_k.append(lk)
+    if steps > 1:
+        add(5, max_abs(losses_t, losses_k), name=f"trajectory losses ({steps} steps)")
+        weights_rung(5, f"trajectory weights ({steps} steps)")
+    s.reset()
+    result = CompareResult(s.dtype, rungs, s.pairs, known, [said], notes=s.notes)
+    if not result.passed:
+        result.first_divergence = divergence.first(s)
+        s.reset()
+    return result
