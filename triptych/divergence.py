@@ -67,7 +67,19 @@ def _outputs(s, pairs: list, train: bool) -> tuple[dict, dict]:
     return torch_out, keras_out
 
 
-def _aligned(p, t: np.ndarray, k: np.ndarray) -> np.ndarray | None:
+IMAGE_KINDS = ("conv1d", "conv2d", "conv2d_transpose", "batchnorm", "pool", "activation")
+
+
+def channels_last(s) -> bool:
+    """Whether the Keras model's convolutions hold their images channels last (then so do its BatchNorms,
+    activations and pools between them, whatever their shapes say: 8 channels of 8 × 8 read alike either way)."""
+    from keras_impl import layer_kinds as kk
+
+    return any(getattr(l, "data_format", None) == "channels_last" for l in pairing.keras_layers(s.keras)
+               if kk.kind(l) in ("conv1d", "conv2d", "conv2d_transpose"))
+
+
+def _aligned(p, t: np.ndarray, k: np.ndarray, images_last: bool) -> np.ndarray | None:
     """The torch output in the Keras layer's terms: channels last, a recurrent sequence's last step (both
     directions' ends for a bidirectional one), the Keras layer's activation applied; None where it cannot be."""
     import keras
@@ -77,7 +89,8 @@ def _aligned(p, t: np.ndarray, k: np.ndarray) -> np.ndarray | None:
     if p.kind in ("rnn", "lstm", "gru") and t.ndim == 3 and k.ndim == 2:
         u = t.shape[-1] // 2
         t = np.concatenate([t[:, -1, :u], t[:, 0, u:]], axis=-1) if p.module.bidirectional else t[:, -1]
-    elif t.shape != k.shape and t.ndim >= 3 and np.moveaxis(t, 1, -1).shape == k.shape:
+    elif t.ndim >= 3 and np.moveaxis(t, 1, -1).shape == k.shape and (images_last and p.kind in IMAGE_KINDS
+                                                                      or t.shape != k.shape):
         t = np.moveaxis(t, 1, -1)
     if t.shape != k.shape:
         return None
@@ -147,7 +160,7 @@ def first(s):
     limit = TOLERANCES[s.dtype][1][0]
     pairs = _ordered(s, _free_pairs(s))
     s.reset()
-    figures = {p.torch_name: [] for p in pairs}
+    figures, images_last = {p.torch_name: [] for p in pairs}, channels_last(s)
     for p in s.pairs:
         ours, theirs = pairing.torch_canonical(p), pairing.keras_canonical(p)
         value = max(max_abs(ours[n], theirs[n]) for n in ours if not n.endswith("moving_variance"))
@@ -157,7 +170,7 @@ def first(s):
         torch_out, keras_out = _outputs(s, pairs, train)
         for p in pairs:
             if p.torch_name in torch_out and p.torch_name in keras_out:
-                t = _aligned(p, torch_out[p.torch_name], keras_out[p.torch_name])
+                t = _aligned(p, torch_out[p.torch_name], keras_out[p.torch_name], images_last)
                 if t is not None:
                     k = keras_out[p.torch_name]
                     scale = max(1.0, float(np.max(np.abs(k), initial=0.0)))
