@@ -39,26 +39,27 @@ class Pair:
 
 def torch_call_order(model, X) -> list:
     """[(name, module, kind)] of the modules of a known kind, in the order one forward pass of ``X`` first calls
-    them (a module inside a module of a known kind is its parent's business: MultiheadAttention's out_proj)."""
+    them (a module inside a module of a known kind is its parent's business: MultiheadAttention's out_proj).  The
+    pass runs on a deep copy in training mode (no inference fast path skips a module), so the model's BatchNorm
+    statistics stay as they are."""
+    import copy
+
     import torch
 
     from torch_impl import layer_kinds
 
-    named = {m: n for n, m in model.named_modules()}
+    probe = copy.deepcopy(model).train()
+    named = {m: n for n, m in probe.named_modules()}
     known = {m: layer_kinds.kind(m) for m in named if layer_kinds.kind(m)}
     inner = {c for m in known for c in m.modules() if c is not m}
-    order, handles = [], []
+    order = []
     for m in known:
         if m not in inner:
-            handles.append(m.register_forward_hook(lambda mod, args, out: order.append(mod) if mod not in order
-                                                   else None))
-    try:
-        with torch.no_grad():
-            model(X)
-    finally:
-        for h in handles:
-            h.remove()
-    return [(named[m], m, known[m]) for m in order]
+            m.register_forward_hook(lambda mod, args, out: order.append(mod) if mod not in order else None)
+    with torch.no_grad():
+        probe(X)
+    modules = dict(model.named_modules())
+    return [(named[m], modules[named[m]], known[m]) for m in order]
 
 
 def torch_modules(model, X) -> tuple[list, list]:

@@ -52,6 +52,8 @@ def keras_copy(model, dtype: str):
     layers = keras_layers(model)
     custom = {type(layer).__name__: type(layer) for layer in layers}
     custom[type(model).__name__] = type(model)
+    custom.update({fn.__name__: fn for fn in (getattr(layer, "activation", None) for layer in layers)
+                   if callable(fn) and not fn.__module__.startswith("keras")})  # a model's own activation function
     try:
         config = _retyped(keras.saving.serialize_keras_object(model), dtype)
         with keras.saving.custom_object_scope(custom):

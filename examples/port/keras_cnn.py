@@ -15,20 +15,21 @@ import keras
 from torch_cnn import CHANNELS, CLASSES, SIZE
 
 
-def _build(same_padding: bool) -> keras.Model:
+def build_port(same_padding: bool = False, momentum: float = 0.9) -> keras.Model:
+    """The port; ``same_padding=True`` or ``momentum=0.99`` (Keras's default) plant a mismatch."""
     L = keras.layers
     stride2 = ([L.Conv2D(16, 3, strides=2, padding="same")] if same_padding
                else [L.ZeroPadding2D(1), L.Conv2D(16, 3, strides=2, padding="valid")])
     return keras.Sequential([
         keras.Input((SIZE, SIZE, CHANNELS)),
-        L.Conv2D(8, 3, padding="same"), L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.ReLU(),
-        *stride2, L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.ReLU(),
+        L.Conv2D(8, 3, padding="same"), L.BatchNormalization(momentum=momentum, epsilon=1e-5), L.ReLU(),
+        *stride2, L.BatchNormalization(momentum=momentum, epsilon=1e-5), L.ReLU(),
         L.Flatten(), L.Dense(CLASSES)])
 
 
 def build() -> keras.Model:
-    return _build(same_padding=False)
+    return build_port()
 
 
 def build_planted() -> keras.Model:
-    return _build(same_padding=True)
+    return build_port(same_padding=True)
