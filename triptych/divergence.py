@@ -8,12 +8,27 @@ rung 1's tolerance (scaled by the output's size where above 1) is the divergence
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from triptych import pairing
 from triptych.parity import max_abs
 from triptych.tolerances import TOLERANCES
+
+
+@dataclass
+class Divergence:
+    torch_layer: str
+    keras_layer: str
+    value: float
+    what: str  # "weights", "inference output", "training output", "state after a training pass"
+    hint: str | None
+
+    def __str__(self) -> str:
+        hint = f"; likely: {self.hint}" if self.hint else ""
+        return (f"first divergence: torch {self.torch_layer!r} ↔ Keras {self.keras_layer!r}, {self.what} "
+                f"{self.value:.3g} apart{hint}")
 
 
 def _free_pairs(s) -> list:
@@ -153,10 +168,8 @@ def _hint(p, what: str, ours: dict | None = None, theirs: dict | None = None, be
     return None
 
 
-def first(s):
-    """The first :class:`~triptych.pair_ladder.Divergence` of session ``s``, or None where every pair agrees."""
-    from triptych.pair_ladder import Divergence
-
+def first_divergence(s) -> Divergence | None:
+    """The first :class:`Divergence` of ``s`` (a triptych.pair_ladder.Session), or None where every pair agrees."""
     limit = TOLERANCES[s.dtype][1][0]
     pairs = _ordered(s, _free_pairs(s))
     s.reset()

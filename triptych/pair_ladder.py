@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from triptych import pairing
+from triptych.divergence import Divergence, first_divergence
 from triptych.parity import RungResult, format_table, max_abs, max_rel, worst
 from triptych.tolerances import KNOWN_DIFFERENCES, PARITY_ADAM_EPSILON, PARITY_EPSILONS, RUNGS, TOLERANCES
 
@@ -26,20 +27,6 @@ EQUIVALENCES = {  # what compare sets so that torch's and Keras's optimizers com
     "sgd": "SGD momentum {momentum:g}: Keras v ← μv − lr·g, w ← w + v equals torch b ← μb + g, w ← w − lr·b at a "
            "constant lr",
 }
-
-
-@dataclass
-class Divergence:
-    torch_layer: str
-    keras_layer: str
-    value: float
-    what: str  # "weights", "inference output", "training output", "state after a training pass"
-    hint: str | None
-
-    def __str__(self) -> str:
-        hint = f"; likely: {self.hint}" if self.hint else ""
-        return (f"first divergence: torch {self.torch_layer!r} ↔ Keras {self.keras_layer!r}, {self.what} "
-                f"{self.value:.3g} apart{hint}")
 
 
 @dataclass
@@ -266,8 +253,6 @@ def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: s
     it) and ``y`` (drawn, seeded, when None), with ``loss`` and ``optimizer`` (``options`` in Keras's names);
     ``transfer``: copy the weights "torch" → Keras (default), "keras" → torch, or None (as they are); ``dtype``
     None: float64 where both can be rebuilt in it."""
-    from triptych import divergence
-
     s = Session(torch_model, keras_model, X, y, loss, pairs, transfer, dtype)
     tol = TOLERANCES[s.dtype]
     plan, said = _plan(optimizer, lr, options, s.dtype)
@@ -317,6 +302,6 @@ def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: s
     s.reset()
     result = CompareResult(s.dtype, rungs, s.pairs, known, [said], notes=s.notes)
     if not result.passed:
-        result.first_divergence = divergence.first(s)
+        result.first_divergence = first_divergence(s)
         s.reset()
     return result
