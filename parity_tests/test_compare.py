@@ -173,6 +173,30 @@ def test_embedding_and_stacked_lstm_pass():
     assert any("bias_hh folded" in n for n in result.notes)
 
 
+class KerasSubclassed(keras.Model):
+    """A subclassed port without get_config: it cannot be rebuilt in float64."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.norm = L.Dense(8, dtype="float32"), L.LayerNormalization(epsilon=1e-5, dtype="float32")
+        self.fc2 = L.Dense(3, dtype="float32")
+
+    def call(self, x):
+        return self.fc2(exact_gelu(self.norm(self.fc1(x))))
+
+
+def test_a_model_that_cannot_be_rebuilt_runs_in_float32_and_is_left_as_it_was():
+    t, k, X = TorchMLP(), KerasSubclassed(), rng_x(5, 6).astype("float32")
+    k(X)
+    before = [np.array(w) for w in k.get_weights()]
+    result = triptych.compare(t, k, X)
+    assert result.dtype == "float32" and result.passed, result.table()
+    assert any("cannot be rebuilt" in n for n in result.notes)
+    assert all(np.array_equal(a, b) for a, b in zip(before, k.get_weights()))
+    with pytest.raises(ValueError, match="dtype='float64'.*cannot be rebuilt"):
+        triptych.compare(t, k, X, dtype="float64")
+
+
 # ---------------------------------------------------------------- transfer, errors, the helper, the command line
 
 

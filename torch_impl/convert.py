@@ -106,9 +106,9 @@ def conv_transpose_from_canonical(weights: dict, name: str, torch_name: str) -> 
 
 
 def lstm_to_canonical(tensors: dict, torch_name: str, layers: dict[int, str]) -> dict:
-    """An nn.LSTM (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 4u)
+    """An nn.LSTM or nn.RNN (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 4u)
     = ``weight_ih_l<k>[_reverse]``ᵀ, ``.U`` (u, 4u) = ``weight_hh_l<k>[_reverse]``ᵀ and the one bias ``.b``
-    = ``bias_ih + bias_hh`` (gates i, f, g, o in both).  ``layers`` maps torch's layer index k to the
+    = ``bias_ih + bias_hh`` (an LSTM's gates i, f, g, o in both; an RNN has one block).  ``layers`` maps torch's layer index k to the
     canonical layer name; a bidirectional LSTM (it has ``_reverse`` parameters) gets both directions."""
     bidirectional = f"{torch_name}.weight_ih_l0_reverse" in tensors
     sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)

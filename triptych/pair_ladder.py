@@ -78,8 +78,21 @@ def _losses(loss: str):
     return torch_loss, keras_loss
 
 
+def input_shape(model) -> tuple | None:
+    """A Sequential's or functional model's input shape (None for a subclassed model: it has none until called)."""
+    inputs = getattr(model, "inputs", None)
+    try:
+        return tuple(inputs[0].shape) if inputs else None
+    except (AttributeError, IndexError, ValueError):
+        return None
+
+
 def to_keras_layout(array: np.ndarray, shape) -> np.ndarray:
-    """``array`` as the torch side holds it → the Keras ``shape`` (None a wildcard): as it is, or channels last."""
+    """``array`` as the torch side holds it → the Keras ``shape`` (None a wildcard): as it is, or channels last.
+    Without a shape (a subclassed model's input), an image batch (4-D) moves channels last and others stay."""
+    if shape is None:
+        return np.ascontiguousarray(np.moveaxis(array, 1, -1)) if array.ndim == 4 else array
+
     def fits(a):
         return a.ndim == len(shape) and all(s is None or s == d for s, d in zip(shape, a.shape))
     if fits(array):
@@ -95,29 +108,41 @@ class Session:
     """The two working copies, their pairs, and the operations of the ladder on them."""
 
     def __init__(self, torch_model, keras_model, X, y, loss, pairs, transfer, dtype):
+        from triptych import working
+
+        self.notes, self.restore = [], None
+        wanted = dtype or "float64"
+        self.keras, why = working.keras_copy(keras_model, wanted)
+        if self.keras is None:
+            if dtype == "float64":
+                raise ValueError(f"dtype='float64': the Keras model cannot be rebuilt in float64 ({why}); expected a "
+                                 f"Sequential or functional model, or a subclassed one with get_config")
+            weights = keras_model.weights
+            self.keras, wanted = keras_model, str(weights[0].dtype) if weights else "float32"
+            self.restore = working.in_place(keras_model)
+            self.notes.append(f"the Keras model cannot be rebuilt from its config ({why}): compare runs on it as it "
+                              f"is, in {wanted} at the {wanted} tolerances (its weights and dropout rates restored "
+                              f"after)")
+        self.dtype = wanted
+        try:
+            self._setup(torch_model, X, y, loss, pairs, transfer)
+        except Exception:
+            self.close()
+            raise
+
+    def _setup(self, torch_model, X, y, loss, pairs, transfer) -> None:
         import torch
 
         from torch_impl import layer_kinds
         from triptych import working
 
-        self.notes = []
-        wanted = dtype or "float64"
-        self.keras, why = working.keras_copy(keras_model, wanted)
-        if self.keras is None and wanted == "float64":
-            self.keras, why32 = working.keras_copy(keras_model, "float32")
-            self.notes.append(f"the Keras model cannot be rebuilt in float64 ({why}): float32 at float32 tolerances")
-            wanted = "float32"
-            why = why32
-        if self.keras is None:
-            raise ValueError(f"the Keras model cannot be copied from its config ({why}): compare needs a Sequential "
-                             f"or functional model, or a subclassed one with get_config")
-        self.dtype = wanted
+        wanted = self.dtype
         self.torch = working.torch_copy(torch_model, wanted)
         self.X = np.asarray(X)
         if np.issubdtype(self.X.dtype, np.floating):
             self.X = self.X.astype(wanted)
         self.X_torch = pairing._torch_input(self.torch, self.X)
-        self.X_keras = to_keras_layout(self.X, tuple(self.keras.inputs[0].shape))
+        self.X_keras = to_keras_layout(self.X, input_shape(self.keras))
         self.pairs = pairing.pair_layers(self.torch, self.keras, self.X_torch, pairs)
         self._cover()
         if transfer == "keras":
@@ -144,7 +169,7 @@ class Session:
         else:
             self.y = self.y.astype(wanted)
             self.y_torch = torch.as_tensor(self.y)
-        self.y_keras = self.y if loss == "cross_entropy" else to_keras_layout(self.y, self.keras.outputs[0].shape)
+        self.y_keras = self.y if loss == "cross_entropy" else to_keras_layout(self.y, self.keras_forward(False).shape)
 
     def _cover(self) -> None:
         """Every trainable parameter on each side belongs to a pair (else a layer of no known kind holds it)."""
@@ -179,8 +204,10 @@ class Session:
 
         return keras.ops.convert_to_numpy(self.keras(self.X_keras, training=train))
 
-    def aligned(self, torch_out: np.ndarray) -> np.ndarray:
-        return to_keras_layout(torch_out, tuple(self.keras.outputs[0].shape))
+    def close(self) -> None:
+        """The user's Keras model as it was, where compare ran on it (it could not be rebuilt)."""
+        if self.restore:
+            self.restore()
 
     def canonical(self, side: str) -> dict:
         get = pairing.torch_canonical if side == "torch" else pairing.keras_canonical
@@ -254,6 +281,13 @@ def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: s
     ``transfer``: copy the weights "torch" → Keras (default), "keras" → torch, or None (as they are); ``dtype``
     None: float64 where both can be rebuilt in it."""
     s = Session(torch_model, keras_model, X, y, loss, pairs, transfer, dtype)
+    try:
+        return _ladder(s, optimizer, lr, options, steps)
+    finally:
+        s.close()
+
+
+def _ladder(s: Session, optimizer: str, lr: float, options: dict | None, steps: int) -> CompareResult:
     tol = TOLERANCES[s.dtype]
     plan, said = _plan(optimizer, lr, options, s.dtype)
     rungs, known = [], {}
@@ -275,7 +309,8 @@ def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: s
 
     measure = max_rel if tol[2][1] else max_abs
     for train in (False, True):
-        add(1, max_abs(s.aligned(s.torch_forward(train)), s.keras_forward(train)),
+        out = s.keras_forward(train)
+        add(1, max_abs(to_keras_layout(s.torch_forward(train), out.shape), out),
             name=f"forward ({'training' if train else 'inference'})")
         s.reset()
     loss_t, grads_t, dx_t = s.torch_loss_and_grads()
@@ -286,12 +321,12 @@ def compare(torch_model, keras_model, X, y=None, loss: str = "mse", optimizer: s
     add(3, *worst({k: grads_t[k] for k in common}, {k: grads_k[k] for k in common}, grad_measure),
         name="gradients")
     if dx_t is not None and dx_k is not None:
-        add(3, grad_measure(to_keras_layout(dx_t, tuple(s.keras.inputs[0].shape)), dx_k), name="input gradient")
+        add(3, grad_measure(to_keras_layout(dx_t, dx_k.shape), dx_k), name="input gradient")
     s.reset()
     torch_opt, keras_opt = s.optimizers(plan)
-    s.step(torch_opt, keras_opt)
+    lt, lk = s.step(torch_opt, keras_opt)
     weights_rung(4, "one step")
-    losses_t, losses_k = [], []
+    losses_t, losses_k = [lt], [lk]
     for _ in range(steps - 1):
         lt, lk = s.step(torch_opt, keras_opt)
         losses_t.append(lt)

@@ -66,3 +66,21 @@ def keras_copy(model, dtype: str):
         if hasattr(theirs, "activation"):                  # name only, and Keras's of that name comes back
             ours.activation = theirs.activation
     return clone, None
+
+
+def in_place(model):
+    """Dropout off in the user's own Keras model, for a model that cannot be copied; returns the function that puts
+    its weights and dropout rates back."""
+    from triptych.pairing import keras_layers
+
+    weights = [np.array(w) for w in model.get_weights()]
+    rates = {layer: getattr(layer, key) for layer in keras_layers(model)
+             for name, key in DROPOUT_KEYS.items() if type(layer).__name__ == name}
+    for layer, key in ((layer, DROPOUT_KEYS[type(layer).__name__]) for layer in rates):
+        setattr(layer, key, 0.0)
+
+    def restore():
+        model.set_weights(weights)
+        for layer, rate in rates.items():
+            setattr(layer, DROPOUT_KEYS[type(layer).__name__], rate)
+    return restore
