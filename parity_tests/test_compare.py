@@ -25,7 +25,7 @@ import keras_cnn  # noqa: E402
 import torch_cnn  # noqa: E402
 
 L = keras.layers
-LOSS = {"linreg": "mse", "house_mlp": "mse", "autoencoder": "mse", "xor": "bce"}
+LOSS = {"linreg": "mse", "house_mlp": "mse", "autoencoder": "mse", "xor": "bce", "deep_net": "mse"}
 
 
 def rng_x(*shape):
@@ -226,6 +226,18 @@ def test_unpaired_and_misshaped_layers_are_named():
     wide = keras.Sequential([keras.Input((6,)), L.Dense(9), L.LayerNormalization(), L.Activation("gelu"), L.Dense(3)])
     with pytest.raises(ValueError, match="'fc1'.*Linear.*'dense.*W: torch \\(6, 8\\), Keras \\(6, 9\\)"):
         triptych.compare(TorchMLP(), wide, rng_x(5, 6))
+
+
+def test_pairs_override():
+    k = keras.Sequential([keras.Input((6,)), L.Dense(8, name="a"), L.LayerNormalization(epsilon=1e-5, name="n"),
+                          L.Activation(exact_gelu), L.Dense(3, name="b")])
+    result = triptych.compare(TorchMLP(), k, rng_x(5, 6), pairs=[("fc1", "a"), ("norm", "n"), ("fc2", "b")])
+    assert result.passed and [(p.torch_name, p.keras_name) for p in result.pairs] == [("fc1", "a"), ("norm", "n"),
+                                                                                      ("fc2", "b")]
+    with pytest.raises(ValueError, match="torch module 'fc1' \\(Linear\\) and Keras layer 'b' do not match"):
+        triptych.compare(TorchMLP(), k, rng_x(5, 6), pairs=[("fc1", "b"), ("norm", "n"), ("fc2", "a")])
+    with pytest.raises(ValueError, match="no torch module or Keras layer named 'nope'"):
+        triptych.compare(TorchMLP(), k, rng_x(5, 6), pairs=[("fc1", "nope")])
 
 
 def test_assert_equivalent():
