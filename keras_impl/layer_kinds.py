@@ -65,12 +65,19 @@ def variables(layer) -> dict:
     return {**out, "b": layer.bias} if layer.use_bias else out
 
 
+def attention_to_canonical(name: str, array: np.ndarray) -> np.ndarray:
+    """One MultiHeadAttention array → canonical: the query/key/value kernels (d, h, k) → (d, d), their biases
+    (h, k) → (d,) (head j owns columns [j·k, (j+1)·k)), the output kernel (h, k, d) → (d, d), its bias as is."""
+    if name.endswith("out.W"):
+        return array.reshape(-1, array.shape[-1])
+    return array.reshape(array.shape[0], -1) if array.ndim == 3 else array.reshape(-1)
+
+
 def to_canonical(layer, arrays: dict) -> dict:
     """Arrays shaped like :func:`variables` → canonical (attention's kernels and biases flattened, exact)."""
     if kind(layer) != "attention":
         return dict(arrays)
-    return {n: (a.reshape(-1, a.shape[-1]) if n == "out.W" else a.reshape(a.shape[0], -1) if a.ndim == 3
-                else a.reshape(-1)) for n, a in arrays.items()}
+    return {n: attention_to_canonical(n, a) for n, a in arrays.items()}
 
 
 def from_canonical(layer, weights: dict) -> dict:
