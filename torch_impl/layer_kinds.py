@@ -61,6 +61,9 @@ def to_canonical(module: nn.Module, tensors: dict) -> dict:
     if k == "embedding":
         return {"E": tensors["weight"]}
     if k == "attention":
+        if not module._qkv_same_embed_dim or module.in_proj_bias is None:
+            raise ValueError("nn.MultiheadAttention with kdim/vdim other than embed_dim, or bias=False, has no packed "
+                             "in_proj_weight and in_proj_bias: expected the packed form (the one conversion of its kind)")
         out = _local(convert.attention_to_canonical, tensors, "m", "c")
         return {**out, "key.b": tensors["in_proj_bias"].chunk(3)[1]}
     if k in ("rnn", "lstm"):

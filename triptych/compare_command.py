@@ -61,9 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from triptych.frameworks import get_framework
     from triptych.pair_ladder import compare
     from triptych.pairing import example_input
 
+    for name in ("torch", "keras"):  # each set up as the other commands set it up (quiet start-up, the backend)
+        get_framework(name)
     torch_model, keras_model = factory(args.torch_factory)(), factory(args.keras_factory)()
     if args.input_shape:
         X = np.random.default_rng(args.seed).standard_normal((args.batch, *args.input_shape))

@@ -332,8 +332,8 @@ def _ladder(s: Session, optimizer: str, lr: float, options: dict | None, steps: 
         losses_t.append(lt)
         losses_k.append(lk)
     if steps > 1:
-        add(5, max_abs(losses_t, losses_k), name=f"trajectory losses ({steps} steps)")
-        weights_rung(5, f"trajectory weights ({steps} steps)")
+        add(5, max_abs(losses_t, losses_k), f"{steps} steps", name="trajectory losses")
+        weights_rung(5, "trajectory weights")
     s.reset()
     result = CompareResult(s.dtype, rungs, s.pairs, known, [said], notes=s.notes)
     if not result.passed:
