@@ -197,6 +197,24 @@ def test_a_model_that_cannot_be_rebuilt_runs_in_float32_and_is_left_as_it_was():
         triptych.compare(t, k, X, dtype="float64")
 
 
+def test_conv1d_with_a_flatten_passes():
+    """(N, C, L) as torch takes it, moved to (N, L, C) for Keras; the Dense after the Flatten has its rows permuted."""
+    t = nn.Sequential(nn.Conv1d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5, 2))
+    k = keras.Sequential([keras.Input((7, 3)), L.Conv1D(4, 3), L.ReLU(), L.Flatten(), L.Dense(2)])
+    result = triptych.compare(t, k, rng_x(4, 3, 7))
+    assert result.passed, result.table()
+    assert [p.flatten for p in result.pairs] == [None, 4]
+
+
+def test_transposed_conv_cropping_is_found():
+    """torch's common padding=1, output_padding=1 gives Keras's padding="same" size, one pixel shifted."""
+    t = nn.Sequential(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1))
+    k = keras.Sequential([keras.Input((4, 4, 2)), L.Conv2DTranspose(3, 3, strides=2, padding="same")])
+    result = triptych.compare(t, k, rng_x(2, 2, 4, 4))
+    d = result.first_divergence
+    assert not result.passed and d.torch_layer == "0" and d.hint.startswith("transposed-conv cropping")
+
+
 # ---------------------------------------------------------------- transfer, errors, the helper, the command line
 
 
