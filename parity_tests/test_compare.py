@@ -125,6 +125,16 @@ def test_gelu_approximation_is_found():
     assert 1e-5 < d.value < 1e-2
 
 
+def test_adam_on_rounding_level_gradients_is_reported_not_failed():
+    """A conv bias before a BatchNorm has a gradient that is zero up to rounding; Adam turns it into a step of about
+    lr in either direction: reported under its name with its figure, resynced, and every rung still passes."""
+    result = triptych.compare(torch_cnn.build(), keras_cnn.build(), rng_x(4, 3, 8, 8), loss="cross_entropy",
+                              optimizer="adam", lr=0.01)
+    assert result.passed, result.table()
+    figure, why = result.known_differences["rounding-level gradients"]
+    assert 1e-4 < figure <= 2 * 0.01 + 1e-12 and "features.0.b" in why
+
+
 def test_stride2_same_padding_is_found():
     result = triptych.compare(torch_cnn.build(), keras_cnn.build_planted(), rng_x(4, 3, 8, 8), loss="cross_entropy")
     d = result.first_divergence

@@ -253,17 +253,51 @@ class Session:
         torch_opt = training.make_optimizer([t for t in self.torch.parameters() if t.requires_grad], plan)
         return torch_opt, keras_opt
 
-    def step(self, torch_opt, keras_opt) -> tuple[float, float]:
+    def step(self, torch_opt, keras_opt) -> tuple[float, float, dict, dict]:
+        """One optimizer step on each side: (torch loss, Keras loss, torch gradients, Keras gradients) before it."""
         import keras
 
         from keras_impl.training import floatx
 
-        loss_t, _, _ = self.torch_loss_and_grads()
+        loss_t, grads_t, _ = self.torch_loss_and_grads()
         torch_opt.step()
-        loss_k, _, arrays, _ = self.keras_loss_and_grads()
+        loss_k, grads_k, arrays, _ = self.keras_loss_and_grads()
         with floatx(self.dtype):
             keras_opt.apply([keras.ops.convert_to_tensor(g) for g in arrays], list(self.keras_trainable().values()))
-        return loss_t, loss_k
+        return loss_t, loss_k, grads_t, grads_k
+
+
+ROUNDING_LEVEL = (
+    "Adam and RMSprop divide a step by the root of the gradient's own square, so a gradient that is zero up to "
+    "rounding (a conv bias before a BatchNorm, a dead ReLU unit) takes a step of about lr in a direction set by the "
+    "rounding, different in each framework; those entries (|gradient| within rung 3's tolerance of zero in both, yet not "
+    "equal) are compared apart, reported here, and set equal again after each step (torch's values into Keras)")
+
+
+def rounding_level(grads_t: dict, grads_k: dict, tolerance: float) -> dict:
+    """{name: boolean mask} of the gradient entries within ``tolerance`` of zero in both frameworks and not equal
+    (an entry trainable on one side only counts as a zero gradient on the other: the key bias Keras may freeze)."""
+    masks = {}
+    for name in set(grads_t) | set(grads_k):
+        a = np.asarray(grads_t.get(name, np.zeros_like(grads_k.get(name))))
+        b = np.asarray(grads_k.get(name, np.zeros_like(a)))
+        mask = (np.abs(a) <= tolerance) & (np.abs(b) <= tolerance) & (a != b)
+        if mask.any():
+            masks[name] = mask
+    return masks
+
+
+def resync(s, masks: dict) -> float:
+    """Copy torch's values of the masked entries into Keras, so that what they feed (a BatchNorm's moving mean)
+    stays comparable; returns the largest difference they had."""
+    figure = 0.0
+    for p in s.pairs:
+        ours, theirs = pairing.torch_canonical(p), pairing.keras_canonical(p)
+        local = {k: masks[f"{p.torch_name}.{k}"] for k in ours if f"{p.torch_name}.{k}" in masks}
+        if local:
+            figure = max(figure, *(max_abs(ours[k][m], theirs[k][m]) for k, m in local.items()))
+            pairing.set_keras(p, {**theirs, **{k: np.where(m, ours[k], theirs[k]) for k, m in local.items()}})
+    return figure
 
 
 def _split_state(weights: dict) -> tuple[dict, dict]:
@@ -324,13 +358,30 @@ def _ladder(s: Session, optimizer: str, lr: float, options: dict | None, steps: 
         add(3, grad_measure(to_keras_layout(dx_t, dx_k.shape), dx_k), name="input gradient")
     s.reset()
     torch_opt, keras_opt = s.optimizers(plan)
-    lt, lk = s.step(torch_opt, keras_opt)
+    masks, apart = {}, []  # the rounding-level entries so far; their difference after each step, before the resync
+
+    def step():
+        loss_t, loss_k, g_t, g_k = s.step(torch_opt, keras_opt)
+        if optimizer in PARITY_EPSILONS:
+            scale = max((float(np.max(np.abs(g), initial=0.0)) for g in g_t.values()), default=0.0) \
+                if tol[3][1] else 1.0
+            for name, mask in rounding_level(g_t, g_k, tol[3][0] * scale).items():
+                masks[name] = masks[name] | mask if name in masks else mask
+            if masks:
+                apart.append(resync(s, masks))
+        return loss_t, loss_k
+
+    lt, lk = step()
     weights_rung(4, "one step")
     losses_t, losses_k = [lt], [lk]
     for _ in range(steps - 1):
-        lt, lk = s.step(torch_opt, keras_opt)
+        lt, lk = step()
         losses_t.append(lt)
         losses_k.append(lk)
+    if masks:
+        count = sum(int(m.sum()) for m in masks.values())
+        known["rounding-level gradients"] = (max(apart), f"{count} entries in {', '.join(sorted(masks))}, the largest "
+                                                         f"difference after any step: {ROUNDING_LEVEL}")
     if steps > 1:
         add(5, max_abs(losses_t, losses_k), f"{steps} steps", name="trajectory losses")
         weights_rung(5, "trajectory weights")
