@@ -42,7 +42,8 @@ def value_and_grads(model: keras.Model, loss_fn, variables: list, X: np.ndarray,
     """Training-mode loss L = loss_fn(y, model(X)) + Σ the model's regularization losses (what fit
     minimises, e.g. ``kernel_regularizer=L2(…)``) and dL/dv for each of ``variables`` and dL/dX,
     taken the way each backend takes gradients: ``tf.GradientTape`` on TensorFlow, ``stateless_call``
-    + ``jax.value_and_grad`` on JAX, autograd on torch.  Returns (float, [np.ndarray], np.ndarray)."""
+    + ``jax.value_and_grad`` on JAX, autograd on torch.  Returns (float, [np.ndarray], np.ndarray), the last
+    None for integer X (token ids have no gradient)."""
     if BACKEND == "tensorflow":
         import tensorflow as tf
 
@@ -50,7 +51,7 @@ def value_and_grads(model: keras.Model, loss_fn, variables: list, X: np.ndarray,
         with tf.GradientTape() as tape:
             tape.watch(x)
             loss = _with_penalties(loss_fn(y, model(x, training=True)), model.losses)
-        grads = tape.gradient(loss, [*variables, x])
+        grads = tape.gradient(loss, [*variables, x])  # None for integer X (token ids)
     elif BACKEND == "jax":
         import jax
 
@@ -61,15 +62,19 @@ def value_and_grads(model: keras.Model, loss_fn, variables: list, X: np.ndarray,
                                                          return_losses=True)
             return _with_penalties(loss_fn(y, outputs), penalties)
 
-        loss, (g_trainable, g_x) = jax.value_and_grad(loss_of, argnums=(0, 1))(
+        floating = np.issubdtype(np.asarray(X).dtype, np.floating)
+        loss, g = jax.value_and_grad(loss_of, argnums=(0, 1) if floating else 0)(
             [v.value for v in model.trainable_variables], jax.numpy.asarray(X))
+        g_trainable, g_x = g if floating else (g, None)
         position = {id(v): i for i, v in enumerate(model.trainable_variables)}
         grads = [*(g_trainable[position[id(v)]] for v in variables), g_x]
     else:
         import torch
 
-        x = torch.tensor(X, requires_grad=True)
+        floating = np.issubdtype(np.asarray(X).dtype, np.floating)
+        x = torch.tensor(X, requires_grad=floating)
         loss = _with_penalties(loss_fn(y, model(x, training=True)), model.losses)
-        grads = torch.autograd.grad(loss, [*(v.value for v in variables), x])
-    arrays = [keras.ops.convert_to_numpy(g) for g in grads]
+        grads = torch.autograd.grad(loss, [*(v.value for v in variables), *([x] if floating else [])])
+        grads = grads if floating else [*grads, None]
+    arrays = [None if g is None else keras.ops.convert_to_numpy(g) for g in grads]
     return float(keras.ops.convert_to_numpy(loss)), arrays[:-1], arrays[-1]

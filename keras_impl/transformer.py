@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from keras_impl import training
+from keras_impl.layer_kinds import attention_to_canonical
 
 
 # ---- data: images (N, 28, 28) in [0, 1] as triptych.mnist.load_mnist returns them, 28 tokens of 28 pixels,
@@ -122,14 +123,8 @@ def canonical_variables(model: keras.Model) -> dict:
 
 
 def to_canonical(arrays: dict) -> dict:
-    """Keras-shaped arrays → canonical: (d, h, k) → (d, d), (h, k) → (d,), the output kernel (h, k, d) → (d, d)."""
-    def flat(key, value):
-        if ".attention." in key and value.ndim == 3:
-            return value.reshape(value.shape[0], -1) if not key.endswith("out.W") else value.reshape(-1, value.shape[-1])
-        if ".attention." in key and value.ndim == 2 and not key.endswith(".W"):
-            return value.reshape(-1)
-        return value
-    return {key: flat(key, value) for key, value in arrays.items()}
+    """Keras-shaped arrays → canonical: each attention array by keras_impl.layer_kinds.attention_to_canonical."""
+    return {key: attention_to_canonical(key, value) if ".attention." in key else value for key, value in arrays.items()}
 
 
 def from_canonical(weights: dict, shapes: dict) -> dict:

@@ -16,7 +16,7 @@ from parity_tests.helpers import keras_recurrent, operation_fd_errors, torch_rec
 from scratch.ops import sigmoid
 from scratch import recurrent
 from scratch.fast import recurrent as fast_recurrent
-from torch_impl.gru import swap_r_z
+from torch_impl.convert import swap_r_z
 
 F_IN, UNITS = 5, 6
 CELLS = pytest.mark.parametrize("cell", [recurrent.GRU, fast_recurrent.GRU], ids=["reference", "fast"])

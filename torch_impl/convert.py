@@ -5,12 +5,15 @@ import torch
 
 
 def linear_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
-    """nn.Linear ``weight`` (out, in), ``bias`` (out,) → canonical ``name.W`` (in, out), ``name.b``."""
-    return {f"{name}.W": tensors[f"{torch_name}.weight"].T, f"{name}.b": tensors[f"{torch_name}.bias"]}
+    """nn.Linear ``weight`` (out, in), ``bias`` (out,) → canonical ``name.W`` (in, out), ``name.b`` (a Linear
+    without a bias has no ``name.b``)."""
+    out = {f"{name}.W": tensors[f"{torch_name}.weight"].T}
+    return {**out, f"{name}.b": tensors[f"{torch_name}.bias"]} if f"{torch_name}.bias" in tensors else out
 
 
 def linear_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
-    return {f"{torch_name}.weight": weights[f"{name}.W"].T.contiguous(), f"{torch_name}.bias": weights[f"{name}.b"]}
+    out = {f"{torch_name}.weight": weights[f"{name}.W"].T.contiguous()}
+    return {**out, f"{torch_name}.bias": weights[f"{name}.b"]} if f"{name}.b" in weights else out
 
 
 def stack(*parts: dict) -> dict[str, torch.Tensor]:
@@ -56,6 +59,17 @@ def hwc_to_chw_columns(matrix: torch.Tensor, channels: int) -> torch.Tensor:
     return matrix.reshape(out, -1, channels).transpose(1, 2).reshape(out, -1).contiguous()
 
 
+def conv1d_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
+    """nn.Conv1d ``weight`` (out, in, k) → canonical ``name.W`` (k, in, out) (Keras's Conv1D); bias as is, if any."""
+    out = {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 1, 0)}
+    return {**out, f"{name}.b": tensors[f"{torch_name}.bias"]} if f"{torch_name}.bias" in tensors else out
+
+
+def conv1d_from_canonical(weights: dict, name: str, torch_name: str) -> dict:
+    out = {f"{torch_name}.weight": weights[f"{name}.W"].permute(2, 1, 0).contiguous()}
+    return {**out, f"{torch_name}.bias": weights[f"{name}.b"]} if f"{name}.b" in weights else out
+
+
 def conv_kernel_to_canonical(tensors: dict, torch_name: str, name: str) -> dict:
     """nn.Conv2d(bias=False) ``weight`` (out, in, kh, kw) → canonical ``name.W`` (kh, kw, in, out)."""
     return {f"{name}.W": tensors[f"{torch_name}.weight"].permute(2, 3, 1, 0)}
@@ -92,9 +106,9 @@ def conv_transpose_from_canonical(weights: dict, name: str, torch_name: str) -> 
 
 
 def lstm_to_canonical(tensors: dict, torch_name: str, layers: dict[int, str]) -> dict:
-    """An nn.LSTM (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 4u)
+    """An nn.LSTM or nn.RNN (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 4u)
     = ``weight_ih_l<k>[_reverse]``ᵀ, ``.U`` (u, 4u) = ``weight_hh_l<k>[_reverse]``ᵀ and the one bias ``.b``
-    = ``bias_ih + bias_hh`` (gates i, f, g, o in both).  ``layers`` maps torch's layer index k to the
+    = ``bias_ih + bias_hh`` (an LSTM's gates i, f, g, o in both; an RNN has one block).  ``layers`` maps torch's layer index k to the
     canonical layer name; a bidirectional LSTM (it has ``_reverse`` parameters) gets both directions."""
     bidirectional = f"{torch_name}.weight_ih_l0_reverse" in tensors
     sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)
@@ -117,6 +131,42 @@ def lstm_from_canonical(weights: dict, torch_name: str, layers: dict[int, str], 
             out.update({p % "weight_ih": weights[key + "W"].T.contiguous(),
                         p % "weight_hh": weights[key + "U"].T.contiguous(),
                         p % "bias_ih": weights[key + "b"], p % "bias_hh": torch.zeros_like(weights[key + "b"])})
+    return out
+
+
+def swap_r_z(blocks: torch.Tensor) -> torch.Tensor:
+    """A GRU's gate blocks (r, z, n) ↔ (z, r, n) along the first axis (its own inverse)."""
+    r, z, n = blocks.chunk(3)
+    return torch.cat([z, r, n])
+
+
+def gru_to_canonical(tensors: dict, torch_name: str, layers: dict[int, str]) -> dict:
+    """An nn.GRU (stacked, bidirectional or not) → canonical ``<name>[.forward|.backward].W`` (in, 3u)
+    = swap(``weight_ih_l<k>[_reverse]``)ᵀ, ``.U`` (u, 3u) = swap(``weight_hh_l<k>``)ᵀ and ``.b`` (2, 3u) =
+    [swap(``bias_ih``), swap(``bias_hh``)]: torch's gate blocks r, z, n become Keras's z, r, h
+    (``reset_after=True``, whose two bias rows are torch's two biases: b_hn sits inside r ⊙ (…), so the
+    pair cannot be folded)."""
+    bidirectional = f"{torch_name}.weight_ih_l0_reverse" in tensors
+    sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)
+    out = {}
+    for k, name in layers.items():
+        for side, suffix in sides:
+            key, p = f"{name}.{side}." if side else f"{name}.", f"{torch_name}.%s_l{k}{suffix}"
+            out.update({key + "W": swap_r_z(tensors[p % "weight_ih"]).T, key + "U": swap_r_z(tensors[p % "weight_hh"]).T,
+                        key + "b": torch.stack([swap_r_z(tensors[p % "bias_ih"]), swap_r_z(tensors[p % "bias_hh"])])})
+    return out
+
+
+def gru_from_canonical(weights: dict, torch_name: str, layers: dict[int, str], bidirectional: bool) -> dict:
+    """The inverse of :func:`gru_to_canonical`."""
+    sides = (("forward", ""), ("backward", "_reverse")) if bidirectional else (("", ""),)
+    out = {}
+    for k, name in layers.items():
+        for side, suffix in sides:
+            key, p = f"{name}.{side}." if side else f"{name}.", f"{torch_name}.%s_l{k}{suffix}"
+            out.update({p % "weight_ih": swap_r_z(weights[key + "W"].T).contiguous(),
+                        p % "weight_hh": swap_r_z(weights[key + "U"].T).contiguous(),
+                        p % "bias_ih": swap_r_z(weights[key + "b"][0]), p % "bias_hh": swap_r_z(weights[key + "b"][1])})
     return out
 
 

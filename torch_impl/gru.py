@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from torch_impl import training
-from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.convert import gru_from_canonical, gru_to_canonical, linear_from_canonical, linear_to_canonical, stack
 
 __all__ = ["load_mnist", "RowGRU", "batches", "build", "loss", "optimizer", "train", "to_canonical",
            "from_canonical"]
@@ -79,20 +79,10 @@ def train(model: RowGRU, X, y, plan) -> dict:
 # ---- conversion: torch stacks its gate blocks r, z, n along the rows, the canonical layout z, r, h
 # along the columns: gru.W = swap(weight_ih_l0).T, gru.U = swap(weight_hh_l0).T,
 # gru.b = [swap(bias_ih_l0), swap(bias_hh_l0)]; output.W = output.weight.T
-def swap_r_z(blocks: torch.Tensor) -> torch.Tensor:
-    """(r, z, n) ↔ (z, r, n) along the first axis (its own inverse)."""
-    r, z, n = blocks.chunk(3)
-    return torch.cat([z, r, n])
-
-
 def to_canonical(tensors: dict) -> dict:
-    return stack({"gru.W": swap_r_z(tensors["gru.weight_ih_l0"]).T, "gru.U": swap_r_z(tensors["gru.weight_hh_l0"]).T,
-                  "gru.b": torch.stack([swap_r_z(tensors["gru.bias_ih_l0"]), swap_r_z(tensors["gru.bias_hh_l0"])])},
-                 linear_to_canonical(tensors, "output", "output"))
+    return stack(gru_to_canonical(tensors, "gru", {0: "gru"}), linear_to_canonical(tensors, "output", "output"))
 
 
 def from_canonical(weights: dict) -> dict:
-    return stack({"gru.weight_ih_l0": swap_r_z(weights["gru.W"].T).contiguous(),
-                  "gru.weight_hh_l0": swap_r_z(weights["gru.U"].T).contiguous(),
-                  "gru.bias_ih_l0": swap_r_z(weights["gru.b"][0]), "gru.bias_hh_l0": swap_r_z(weights["gru.b"][1])},
+    return stack(gru_from_canonical(weights, "gru", {0: "gru"}, bidirectional=False),
                  linear_from_canonical(weights, "output", "output"))

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from torch_impl import training
-from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, lstm_from_canonical, lstm_to_canonical, stack
 
 # ---- data: images (N, 28, 28) in [0, 1], labels (N,) 0..9 as triptych.mnist.load_mnist returns them → tensors
 #      on the device, each image read as 28 time steps of 28 pixels (batch_first), then each epoch's shared
@@ -83,13 +83,9 @@ def train(model: RowLSTM, X, y, plan) -> dict:
 # ---- conversion: lstm.W (F, 4u) = weight_ih_l0.T, lstm.U (u, 4u) = weight_hh_l0.T, lstm.b = b_ih + b_hh
 # (gates i, f, g, o in both); output.W = output.weight.T
 def to_canonical(tensors: dict) -> dict:
-    return stack({"lstm.W": tensors["lstm.weight_ih_l0"].T, "lstm.U": tensors["lstm.weight_hh_l0"].T,
-                  "lstm.b": tensors["lstm.bias_ih_l0"] + tensors["lstm.bias_hh_l0"]},
-                 linear_to_canonical(tensors, "output", "output"))
+    return stack(lstm_to_canonical(tensors, "lstm", {0: "lstm"}), linear_to_canonical(tensors, "output", "output"))
 
 
 def from_canonical(weights: dict) -> dict:
-    return stack({"lstm.weight_ih_l0": weights["lstm.W"].T.contiguous(),
-                  "lstm.weight_hh_l0": weights["lstm.U"].T.contiguous(),
-                  "lstm.bias_ih_l0": weights["lstm.b"], "lstm.bias_hh_l0": torch.zeros_like(weights["lstm.b"])},
+    return stack(lstm_from_canonical(weights, "lstm", {0: "lstm"}, bidirectional=False),
                  linear_from_canonical(weights, "output", "output"))

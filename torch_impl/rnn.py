@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from torch_impl import training
-from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
+from torch_impl.convert import linear_from_canonical, linear_to_canonical, lstm_from_canonical, lstm_to_canonical, stack
 
 __all__ = ["load_mnist", "RowRNN", "batches", "build", "loss", "optimizer", "train", "to_canonical",
            "from_canonical"]
@@ -81,13 +81,9 @@ def train(model: RowRNN, X, y, plan) -> dict:
 # ---- conversion: rnn.W (F, u) = weight_ih_l0.T, rnn.U (u, u) = weight_hh_l0.T, rnn.b = b_ih + b_hh;
 # output.W = output.weight.T
 def to_canonical(tensors: dict) -> dict:
-    return stack({"rnn.W": tensors["rnn.weight_ih_l0"].T, "rnn.U": tensors["rnn.weight_hh_l0"].T,
-                  "rnn.b": tensors["rnn.bias_ih_l0"] + tensors["rnn.bias_hh_l0"]},
-                 linear_to_canonical(tensors, "output", "output"))
+    return stack(lstm_to_canonical(tensors, "rnn", {0: "rnn"}), linear_to_canonical(tensors, "output", "output"))
 
 
 def from_canonical(weights: dict) -> dict:
-    return stack({"rnn.weight_ih_l0": weights["rnn.W"].T.contiguous(),
-                  "rnn.weight_hh_l0": weights["rnn.U"].T.contiguous(),
-                  "rnn.bias_ih_l0": weights["rnn.b"], "rnn.bias_hh_l0": torch.zeros_like(weights["rnn.b"])},
+    return stack(lstm_from_canonical(weights, "rnn", {0: "rnn"}, bidirectional=False),
                  linear_from_canonical(weights, "output", "output"))

@@ -6,6 +6,9 @@ The public API::
     fw = get_framework("torch")                       # "scratch" | "torch" | "keras"
     net = fw.build(name, seed=0, dtype="float64", **overrides)   # name: any of MODELS
 
+    result = triptych.compare(torch_model, keras_model, X)   # any model pair, rung by rung (docs/porting.md)
+    triptych.transfer(torch_model, keras_model)               # weights and state either way, exact
+
 Nothing here imports torch, TensorFlow or JAX: a framework is imported when it is first asked for.
 """
 from triptych.frameworks import FRAMEWORKS, Framework, FrameworkUnavailable, Net, TrainPlan, get_framework
@@ -15,4 +18,18 @@ from triptych.registry import (MODELS, STUDIES, DataSource, Experiment, ModelSpe
 
 __all__ = ["FRAMEWORKS", "MODELS", "STUDIES", "DataSource", "Experiment", "Framework", "FrameworkUnavailable",
            "ModelSpec", "Net", "StudyResult", "StudySpec", "TrainPlan", "get_framework", "get_spec", "get_study",
-           "load_plugin", "register_model", "register_study", "resolve", "unregister_model"]
+           "compare", "load_plugin", "register_model", "register_study", "resolve", "transfer", "unregister_model"]
+
+
+def compare(torch_model, keras_model, X, **options):
+    """The parity ladder for any torch model and its Keras port: :func:`triptych.pair_ladder.compare`."""
+    from triptych.pair_ladder import compare as run
+
+    return run(torch_model, keras_model, X, **options)
+
+
+def transfer(src, dst, X=None, pairs=None):
+    """Weights and state from a torch model to its Keras port or back, exact: :func:`triptych.pairing.transfer`."""
+    from triptych.pairing import transfer as run
+
+    return run(src, dst, X, pairs)

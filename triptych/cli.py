@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from triptych import compare_command
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
@@ -410,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--quick", action="store_true", help="fewer epochs (a smoke run)")
     p.set_defaults(func=cmd_study)
+    p = sub.add_parser("compare", parents=[common], help="prove your own torch model and its Keras port equal, "
+                       "rung by rung, and name the first layer where they part (triptych.compare)")
+    compare_command.add_arguments(p)
+    p.set_defaults(func=compare_command.run)
     for command in installed_commands():  # the report's, and any other package's (triptych.commands)
         p = sub.add_parser(command.name, help=command.help, parents=[common, kernels] if command.scratch_kernels
                            else [common])

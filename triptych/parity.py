@@ -32,6 +32,10 @@ class RungResult:
     passed: bool | None  # None: reported only
     detail: str = ""
 
+    @property
+    def name(self) -> str:
+        return self.rung_name
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from torch_impl import training
 from torch_impl.convert import linear_from_canonical, linear_to_canonical, stack
-from torch_impl.gru import swap_r_z
+from torch_impl.convert import swap_r_z
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
