@@ -6,8 +6,11 @@ All three read x (N, T, F) from h₀ = 0 and return the last state h_T (N, u), o
 backward, these keep only what must be sequential inside the time loops:
 - the input part x_t W + b of every step is one matmul for the whole sequence, and the kernel gradients
   dW, dU (and db) are one matmul (one sum) each over all steps;
-- each step then needs one matmul, h_{t−1} U, forward and one, dz Uᵀ, backward, on NumPy's BLAS limited
-  to one thread (:func:`scratch.fast.ops.single_blas_thread`): those matmuls are too small to share;
+- each step then needs one matmul, h_{t−1} U, forward and one, dz Uᵀ, backward; the whole layer, forward and
+  backward, runs on NumPy's BLAS limited to one thread (:func:`scratch.fast.ops.single_blas_thread`): those
+  matmuls are too small to share, and the whole-sequence ones, (T·N, F)·(F, k·u), save a fraction of a
+  millisecond on a second thread where it is free and cost several where the cores are busy (measured:
+  the LSTM's forward pass 3.5 ms CPU on one thread, 9.8 ms on two beside other jobs);
 - the element-wise work of a step writes into arrays allocated once per pass (``out=``), the factors of
   the backward pass that do not depend on the incoming gradient are computed for all steps at once, and
   the GRU's and LSTM's sigmoid gates go through the one tanh that activates the candidate,
@@ -69,10 +72,15 @@ class Recurrent(ParamOperation):
             return output_grad.transpose(1, 0, 2), np.zeros(output_grad.shape[::2], dtype=output_grad.dtype)
         return None, output_grad.copy()
 
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with single_blas_thread():
+            return super().forward(x)
+
     def backward(self, output_grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """BPTT first: the input and the parameter gradients both follow from its da and dc."""
-        self._bptt(output_grad)
-        return super().backward(output_grad, input_grad)
+        with single_blas_thread():
+            self._bptt(output_grad)
+            return super().backward(output_grad, input_grad)
 
     def _bptt(self, output_grad: np.ndarray) -> None:
         raise NotImplementedError
@@ -101,11 +109,10 @@ class SimpleRNN(Recurrent):
     def _output(self):
         xw = self._input_part(self.params["W"], self.params["b"])  # every step's input part: (T, N, u)
         h = self._states(xw.shape[0], xw.shape[1], xw.dtype)
-        with single_blas_thread():
-            for t in range(xw.shape[0]):
-                np.matmul(h[t], self.params["U"], out=h[t + 1])
-                h[t + 1] += xw[t]
-                np.tanh(h[t + 1], out=h[t + 1])
+        for t in range(xw.shape[0]):
+            np.matmul(h[t], self.params["U"], out=h[t + 1])
+            h[t + 1] += xw[t]
+            np.tanh(h[t + 1], out=h[t + 1])
         return self._result()
 
     def _bptt(self, output_grad):
@@ -114,12 +121,11 @@ class SimpleRNN(Recurrent):
         np.subtract(1.0, local, out=local)  # tanh' at every step
         self.da = self.dc = np.empty_like(local)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        with single_blas_thread():
-            for t in reversed(range(local.shape[0])):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                np.multiply(dh, local[t], out=self.da[t])
-                np.matmul(self.da[t], U_T, out=dh)
+        for t in reversed(range(local.shape[0])):
+            if dh_out is not None:
+                dh += dh_out[t]
+            np.multiply(dh, local[t], out=self.da[t])
+            np.matmul(self.da[t], U_T, out=dh)
 
 
 class GRU(Recurrent):
@@ -154,21 +160,20 @@ class GRU(Recurrent):
         h = self._states(xw.shape[0], xw.shape[1], xw.dtype)
         self.gates = np.empty(xw.shape, dtype=xw.dtype)  # z, r, n per step
         self.c = np.empty(xw.shape, dtype=xw.dtype)  # h_{t−1} U + b[1] (z, r halved); c_h before the reset
-        with single_blas_thread():
-            for t in range(xw.shape[0]):
-                c, g = self.c[t], self.gates[t]
-                np.matmul(h[t], U_half, out=c)
-                c += b1_half
-                zr = np.add(xw[t, :, :2 * u], c[:, :2 * u], out=g[:, :2 * u])
-                np.tanh(zr, out=zr)
-                zr *= 0.5
-                zr += 0.5
-                n = np.multiply(g[:, u:2 * u], c[:, 2 * u:], out=g[:, 2 * u:])  # r ⊙ c_h
-                n += xw[t, :, 2 * u:]
-                np.tanh(n, out=n)
-                np.subtract(h[t], n, out=h[t + 1])
-                h[t + 1] *= g[:, :u]
-                h[t + 1] += n
+        for t in range(xw.shape[0]):
+            c, g = self.c[t], self.gates[t]
+            np.matmul(h[t], U_half, out=c)
+            c += b1_half
+            zr = np.add(xw[t, :, :2 * u], c[:, :2 * u], out=g[:, :2 * u])
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+            n = np.multiply(g[:, u:2 * u], c[:, 2 * u:], out=g[:, 2 * u:])  # r ⊙ c_h
+            n += xw[t, :, 2 * u:]
+            np.tanh(n, out=n)
+            np.subtract(h[t], n, out=h[t + 1])
+            h[t + 1] *= g[:, :u]
+            h[t + 1] += n
         return self._result()
 
     def _bptt(self, output_grad):
@@ -184,15 +189,14 @@ class GRU(Recurrent):
         self.dc = np.empty((steps, n_samples, 3, u), dtype=output_grad.dtype)
         U_T = np.ascontiguousarray(self.params["U"].T)
         through = np.empty((n_samples, u), dtype=output_grad.dtype)
-        with single_blas_thread():
-            for t in reversed(range(steps)):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                dh_all[t] = dh
-                np.multiply(dh[:, None, :], recurrent_side[t], out=self.dc[t])
-                np.multiply(dh, z[t], out=through)
-                np.matmul(self.dc[t].reshape(n_samples, 3 * u), U_T, out=dh)
-                dh += through
+        for t in reversed(range(steps)):
+            if dh_out is not None:
+                dh += dh_out[t]
+            dh_all[t] = dh
+            np.multiply(dh[:, None, :], recurrent_side[t], out=self.dc[t])
+            np.multiply(dh, z[t], out=through)
+            np.matmul(self.dc[t].reshape(n_samples, 3 * u), U_T, out=dh)
+            dh += through
         self.da = np.multiply(dh_all[:, :, None, :], input_side, out=input_side).reshape(steps, n_samples, 3 * u)
         self.dc = self.dc.reshape(steps, n_samples, 3 * u)
 
@@ -228,17 +232,16 @@ class LSTM(Recurrent):
         h = self._states(steps, n, W.dtype)
         self.tanh_c = np.empty((steps, n, u), dtype=W.dtype)
         recurrent, product = np.empty((n, 4 * u), dtype=W.dtype), np.empty((n, u), dtype=W.dtype)
-        with single_blas_thread():
-            for t in range(steps):
-                a = self.gates[t]
-                a += np.matmul(h[t], U_half, out=recurrent)
-                np.tanh(a, out=a)
-                a *= half
-                a += shift
-                np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
-                self.c[t + 1] += np.multiply(a[:, :u], a[:, 2 * u:3 * u], out=product)  # + i ⊙ g
-                np.tanh(self.c[t + 1], out=self.tanh_c[t])
-                np.multiply(a[:, 3 * u:], self.tanh_c[t], out=h[t + 1])  # o ⊙ tanh c_t
+        for t in range(steps):
+            a = self.gates[t]
+            a += np.matmul(h[t], U_half, out=recurrent)
+            np.tanh(a, out=a)
+            a *= half
+            a += shift
+            np.multiply(a[:, u:2 * u], self.c[t], out=self.c[t + 1])  # f ⊙ c_{t−1}
+            self.c[t + 1] += np.multiply(a[:, :u], a[:, 2 * u:3 * u], out=product)  # + i ⊙ g
+            np.tanh(self.c[t + 1], out=self.tanh_c[t])
+            np.multiply(a[:, 3 * u:], self.tanh_c[t], out=h[t + 1])  # o ⊙ tanh c_t
         return self._result()
 
     def _bptt(self, output_grad):
@@ -261,15 +264,14 @@ class LSTM(Recurrent):
         dz = np.empty((steps, n, 4, u), dtype=output_grad.dtype)
         dc, product = np.zeros((n, u), dtype=output_grad.dtype), np.empty((n, u), dtype=output_grad.dtype)
         U_T = np.ascontiguousarray(self.params["U"].T)
-        with single_blas_thread():
-            for t in reversed(range(steps)):
-                if dh_out is not None:
-                    dh += dh_out[t]
-                dc += np.multiply(dh, dc_from_h[t], out=product)
-                np.multiply(dc[:, None, :], local[t, :, :3], out=dz[t, :, :3])
-                np.multiply(dh, local[t, :, 3], out=dz[t, :, 3])
-                dc *= f[t]
-                np.matmul(dz[t].reshape(n, 4 * u), U_T, out=dh)
+        for t in reversed(range(steps)):
+            if dh_out is not None:
+                dh += dh_out[t]
+            dc += np.multiply(dh, dc_from_h[t], out=product)
+            np.multiply(dc[:, None, :], local[t, :, :3], out=dz[t, :, :3])
+            np.multiply(dh, local[t, :, 3], out=dz[t, :, 3])
+            dc *= f[t]
+            np.matmul(dz[t].reshape(n, 4 * u), U_T, out=dh)
         self.da = self.dc = dz.reshape(steps, n, 4 * u)
 
 
