@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scratch import conv, fast, kernels, layers, ops, recurrent
-from scratch.fast import conv as fast_conv, norm as fast_norm, ops as fast_ops, recurrent as fast_recurrent
+from scratch.fast import attention as fast_attention, conv as fast_conv, norm as fast_norm, ops as fast_ops, recurrent as fast_recurrent
 from scratch.setup import configure
 from triptych.parity import PARITY_EPSILONS, max_abs, parity_problem, parity_weights
 from triptych.registry import MODELS, resolve
@@ -87,7 +87,7 @@ def test_the_comparison_catches_a_kernel_moved_by_1e_9(scratch, monkeypatch, mod
     ("lstm", fast_recurrent.LSTM, "_bptt"), ("gru", fast_recurrent.GRU, "_bptt"), ("rnn", fast_recurrent.SimpleRNN, "_bptt"),
     ("xor", fast_ops.Sigmoid, "_output"), ("resnet", fast_conv.Conv2D, "_input_grad"),
     ("resnet", fast_norm.BatchNorm, "_input_grad"), ("resnet", fast_norm.BatchNorm, "_output"),
-    ("autoencoder", fast_conv.Conv2DTranspose, "_output"),
+    ("autoencoder", fast_conv.Conv2DTranspose, "_output"), ("transformer", fast_attention.PositionEmbedding, "_param_grads"),
 ])
 def test_the_comparison_catches_a_fast_kernel_off_by_1e_9(scratch, monkeypatch, model, cls, method):
     """A fast kernel whose result is off by a relative 1e-9 (its gradient, or the sigmoid's output) fails."""
@@ -186,6 +186,21 @@ def test_fast_transposed_conv_equals_the_reference(size, channels, input_grad):
     (out_r, dx_r, g_r), (out_f, dx_f, g_f) = results
     assert max_abs(out_f, out_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
     assert (dx_f is None and dx_r is None) if not input_grad else max_abs(dx_f, dx_r) <= TOL
+
+
+def test_fast_position_embedding_equals_the_scatter_add():
+    """dE: the rows 0…T−1 summed over the batch, zero beyond T (a table longer than the sequence)."""
+    from scratch import attention
+
+    rng = np.random.default_rng(3)
+    E, x, dy = rng.normal(size=(9, 4)), rng.normal(size=(5, 6, 4)), rng.normal(size=(5, 6, 4))
+    grads = []
+    for cls in (attention.PositionEmbedding, fast_attention.PositionEmbedding):
+        op = cls(E.copy())
+        op.forward(x)
+        op.backward(dy)
+        grads.append(op.param_grads["E"])
+    assert max_abs(*grads) <= TOL and not grads[1][6:].any()
 
 
 CELLS = [(recurrent.SimpleRNN, fast_recurrent.SimpleRNN, 1, 1), (recurrent.GRU, fast_recurrent.GRU, 3, 2),
