@@ -426,3 +426,22 @@ def test_families_pass_the_whole_ladder(families, model, dtype):
     failures = [f"rung {r.rung} {r.rung_name} {r.pair}: {r.value:.3e} > {r.tolerance:.0e}"
                 for r in results if r.passed is False]
     assert not failures, f"{model} {dtype}:\n" + "\n".join(failures)
+
+
+def test_deep_examples_run_in_worker_processes_replaced_after_per_child():
+    """The deep runs' worker: each call in a child process, a new child after ``per_child`` calls, the child's
+    memory returned with each result, an exception raised in the caller, a count below 1 refused."""
+    from parity_tests.families.workers import RecycledWorker
+
+    worker = RecycledWorker(2)
+    try:
+        runs = [worker.run(os.getpid) for _ in range(4)]
+        with pytest.raises(ZeroDivisionError):
+            worker.run(divmod, 1, 0)
+    finally:
+        worker.close()
+    pids = [pid for pid, _ in runs]
+    assert pids[0] == pids[1] != pids[2] == pids[3] and os.getpid() not in pids
+    assert all(mb > 0 for _, mb in runs)
+    with pytest.raises(ValueError, match="TRIPTYCH_DEEP_PER_PROCESS must be a whole number ≥ 1"):
+        RecycledWorker(0)
