@@ -107,6 +107,13 @@ def test_bench_prints_ratios_and_gflops(capsys):
     assert [r["framework"] for r in json.loads(capsys.readouterr().out)] == ["scratch[reference]"]
 
 
+def test_bench_without_names_times_every_registered_model():
+    from triptych.bench import default_models
+    from triptych.registry import MODELS
+    assert default_models() == list(MODELS)
+    assert {"resnet", "autoencoder", "bilstm", "transformer"} <= set(default_models())
+
+
 def test_bench_json_float64_and_threads(capsys):
     """--json prints only the records (progress goes to stderr); --dtype float64 and --threads reach every row."""
     assert main(["bench", "linreg", "house_mlp", "--framework", "torch", "--steps", "2", "--rounds", "1",

@@ -12,13 +12,16 @@ the weights: at rung 4's tolerance after one step, at rung 5's (a trajectory) af
 Each family runs twice: a bounded, derandomised test in the default suite (the same examples on
 every run) and a ``deep`` one (``pytest -m deep -s``: ``TRIPTYCH_DEEP_EXAMPLES``, default 500,
 fresh examples per run, ``--hypothesis-seed=N`` repeats a run) that prints the number of examples
-and the worst difference per rung.  A failure that hypothesis shrinks is kept below as an
+and the worst difference per rung.  The deep runs compute each example in a worker process that is
+replaced every ``TRIPTYCH_DEEP_PER_PROCESS`` (default 50) examples (``parity_tests/families/workers.py``),
+so memory and the time per example stay level; the progress lines give both.  A failure that hypothesis shrinks is kept below as an
 ``example`` of the default test, with what it caught.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import time
 
 import keras
 import numpy as np
@@ -27,6 +30,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from parity_tests.families.recurrent_family import CELLS
+from parity_tests.families.workers import PER_CHILD_DEFAULT, PER_CHILD_VARIABLE, RecycledWorker
 from triptych.canonical import conv_size
 from triptych.frameworks import FRAMEWORKS, NonFiniteLoss, get_framework
 from triptych.options import ACTIVATIONS
@@ -104,16 +108,25 @@ optimizer_cases = st.sampled_from(tuple(FAMILY_CONFIGS)).flatmap(
 # ---------------------------------------------------------------- the checks
 
 SEEN: dict[str, int] = {}  # family → examples run
+MEMORY: dict[str, float] = {}  # family → the most resident MiB a worker process held after one of its examples
+SINCE: dict[str, float] = {}  # family → when its last progress line (or its first example) was
 DIVERGED_SEEN: dict[str, int] = {}  # family → examples that diverged in every framework
 WORST: dict[tuple[str, str], tuple[float, str, str]] = {}  # (family, rung) → (difference, pair, example)
 PROGRESS_EVERY = 100  # examples between progress lines (shown with -s)
 
 
-def _count(family: str) -> None:
+def _count(family: str, resident_mb: float | None) -> None:
+    """One more example of ``family`` seen (``resident_mb``: its worker's memory after it; None in-process)."""
     SEEN[family] = SEEN.get(family, 0) + 1
+    SINCE.setdefault(family, time.perf_counter())
+    if resident_mb is not None:
+        MEMORY[family] = max(MEMORY.get(family, 0.0), resident_mb)
     if SEEN[family] % PROGRESS_EVERY == 0:
         worst_so_far = max((value for (f, _), (value, _, _) in WORST.items() if f == family), default=0.0)
-        print(f"\n{family}: {SEEN[family]} examples, worst difference so far {worst_so_far:.2e}", flush=True)
+        now, memory = time.perf_counter(), "" if resident_mb is None else f", worker {resident_mb:.0f} MB"
+        print(f"\n{family}: {SEEN[family]} examples, worst difference so far {worst_so_far:.2e}, "
+              f"{(now - SINCE[family]) / PROGRESS_EVERY:.2f} s an example lately{memory}", flush=True)
+        SINCE[family] = now
 
 
 def _record(family: str, rung: str, pair: str, value: float, case) -> None:
@@ -121,14 +134,28 @@ def _record(family: str, rung: str, pair: str, value: float, case) -> None:
         WORST[(family, rung)] = (value, pair, repr(case))
 
 
-def check_ladder(model: str, config: dict) -> None:
+def in_process(fn, *args):
+    """``fn(*args)`` here, as :meth:`RecycledWorker.run` returns it in a worker: (result, None: no worker's memory)."""
+    return fn(*args), None
+
+
+DEEP_WORKER = RecycledWorker(int(os.environ.get(PER_CHILD_VARIABLE, PER_CHILD_DEFAULT)))
+
+
+def ladder_results(model: str, config: dict):
     """Rungs 1–4 of the parity ladder, every pair, float64."""
     results = run_ladder(model, "float64", overrides=config, rungs=(1, 2, 3, 4))
     keras.backend.clear_session()  # every example builds new Keras models: free the last ones' global state
+    return results
+
+
+def check_ladder(model: str, config: dict, where=in_process) -> None:
+    """:func:`ladder_results` computed ``where`` says (:func:`in_process` or a worker's ``run``), then checked."""
+    results, resident_mb = where(ladder_results, model, config)
     assert {r.rung for r in results} == {1, 2, 3, 4} and len(results) == 12
     for r in results:
         _record(model, f"{r.rung} {r.rung_name}", r.pair, r.value, config)
-    _count(model)
+    _count(model, resident_mb)
     failures = [f"rung {r.rung} {r.rung_name} {r.pair}: {r.value:.3e} > {r.tolerance:.0e} ({r.detail})"
                 for r in results if not r.passed]
     assert not failures, f"{model} {config}:\n" + "\n".join(failures)
@@ -173,15 +200,21 @@ def few_steps(model: str, config: dict, plan: dict, seed: int = 0):
     return len(runs["scratch"][0]), differences, diverged
 
 
-def check_optimizer(case) -> None:
-    """One step is rung 4 (tolerance 1e-12 in float64); more steps are a short trajectory, rung 5 (1e-9).
-    A run that diverges must diverge in every framework (:func:`few_steps`)."""
-    model, config, plan = case
-    steps, differences, diverged = few_steps(model, config, plan)
+def few_steps_cleared(model: str, config: dict, plan: dict):
+    """:func:`few_steps`, then Keras's global state freed."""
+    result = few_steps(model, config, plan)
     keras.backend.clear_session()
+    return result
+
+
+def check_optimizer(case, where=in_process) -> None:
+    """One step is rung 4 (tolerance 1e-12 in float64); more steps are a short trajectory, rung 5 (1e-9).
+    A run that diverges must diverge in every framework (:func:`few_steps`).  ``where``: as in :func:`check_ladder`."""
+    model, config, plan = case
+    (steps, differences, diverged), resident_mb = where(few_steps_cleared, model, config, plan)
     if any(diverged.values()):
         DIVERGED_SEEN["optimizers"] = DIVERGED_SEEN.get("optimizers", 0) + 1
-        _count("optimizers")
+        _count("optimizers", resident_mb)
         assert all(diverged.values()), (f"{model} {config} {plan}: only "
                                         f"{', '.join(n for n, d in diverged.items() if d)} diverged")
         return
@@ -189,7 +222,7 @@ def check_optimizer(case) -> None:
     tolerance = TOLERANCES["float64"][rung][0]
     for pair, (value, _) in differences.items():
         _record("optimizers", "4 one step" if steps == 1 else "5 a few steps", pair, value, case)
-    _count("optimizers")
+    _count("optimizers", resident_mb)
     failures = [f"{pair}: {value:.3e} > {tolerance:.0e} at {key}" for pair, (value, key) in differences.items()
                 if not value <= tolerance]
     assert not failures, f"{model} {config} {plan}, {steps} steps:\n" + "\n".join(failures)
@@ -203,6 +236,7 @@ def families():
 
     register_families(replace=True)
     yield
+    DEEP_WORKER.close()
     unregister_families()
     if SEEN:
         print("\nrandom configurations: examples run and the worst float64 difference per rung")
@@ -210,19 +244,22 @@ def families():
             print(f"  {family:<16} {SEEN[family]:>5} examples  rung {rung:<14} {value:.2e}  {pair:<14} {case}")
         for family, count in DIVERGED_SEEN.items():
             print(f"  {family:<16} {count:>5} of them diverged in every framework (not compared further)")
+        for family, mb in MEMORY.items():
+            print(f"  {family:<16} worker processes held at most {mb:.0f} MB after an example "
+                  f"({DEEP_WORKER.per_child} examples each)")
 
 
 # ---------------------------------------------------------------- the tests
 
 
 def family_tests(strategy, check, max_examples: int, examples=()):
-    """The family's default test (``max_examples``, derandomised, plus the kept ``examples``) and its deep
-    one (marker ``deep``)."""
+    """The family's default test (``max_examples``, derandomised, plus the kept ``examples``; in this process)
+    and its deep one (marker ``deep``; in :data:`DEEP_WORKER`'s recycled processes)."""
     def default(families, case):
         check(case)
 
     def deep(families, case):
-        check(case)
+        check(case, DEEP_WORKER.run)
 
     for kept in examples:
         default = kept(default)
@@ -231,13 +268,13 @@ def family_tests(strategy, check, max_examples: int, examples=()):
 
 
 test_dense_family, test_dense_family_deep = family_tests(
-    dense_configs, lambda config: check_ladder("dense_family", config), max_examples=6)
+    dense_configs, lambda config, *where: check_ladder("dense_family", config, *where), max_examples=6)
 
 test_conv_family, test_conv_family_deep = family_tests(
-    conv_configs(), lambda config: check_ladder("conv_family", config), max_examples=6)
+    conv_configs(), lambda config, *where: check_ladder("conv_family", config, *where), max_examples=6)
 
 test_recurrent_family, test_recurrent_family_deep = family_tests(
-    recurrent_configs, lambda config: check_ladder("recurrent_family", config), max_examples=3)
+    recurrent_configs, lambda config, *where: check_ladder("recurrent_family", config, *where), max_examples=3)
 
 test_optimizers, test_optimizers_deep = family_tests(optimizer_cases, check_optimizer, max_examples=6, examples=[
     # Caught (deep run): RMSprop's first step moves every weight by about lr/√(1 − ρ) ≈ 3.6, the second
@@ -389,3 +426,22 @@ def test_families_pass_the_whole_ladder(families, model, dtype):
     failures = [f"rung {r.rung} {r.rung_name} {r.pair}: {r.value:.3e} > {r.tolerance:.0e}"
                 for r in results if r.passed is False]
     assert not failures, f"{model} {dtype}:\n" + "\n".join(failures)
+
+
+def test_deep_examples_run_in_worker_processes_replaced_after_per_child():
+    """The deep runs' worker: each call in a child process, a new child after ``per_child`` calls, the child's
+    memory returned with each result, an exception raised in the caller, a count below 1 refused."""
+    from parity_tests.families.workers import RecycledWorker
+
+    worker = RecycledWorker(2)
+    try:
+        runs = [worker.run(os.getpid) for _ in range(4)]
+        with pytest.raises(ZeroDivisionError):
+            worker.run(divmod, 1, 0)
+    finally:
+        worker.close()
+    pids = [pid for pid, _ in runs]
+    assert pids[0] == pids[1] != pids[2] == pids[3] and os.getpid() not in pids
+    assert all(mb > 0 for _, mb in runs)
+    with pytest.raises(ValueError, match="TRIPTYCH_DEEP_PER_PROCESS must be a whole number ≥ 1"):
+        RecycledWorker(0)

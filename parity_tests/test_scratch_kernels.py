@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratch import conv, fast, kernels, ops, recurrent
-from scratch.fast import conv as fast_conv, ops as fast_ops, recurrent as fast_recurrent
+from scratch import conv, fast, kernels, layers, ops, recurrent
+from scratch.fast import attention as fast_attention, conv as fast_conv, norm as fast_norm, ops as fast_ops, recurrent as fast_recurrent
 from scratch.setup import configure
 from triptych.parity import PARITY_EPSILONS, max_abs, parity_problem, parity_weights
 from triptych.registry import MODELS, resolve
@@ -71,10 +71,12 @@ def test_fast_kernels_equal_the_reference_with_dropout_on(scratch, monkeypatch, 
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_the_comparison_catches_a_weight_moved_by_1e_9(scratch, monkeypatch, model):
+def test_the_comparison_catches_a_kernel_moved_by_1e_9(scratch, monkeypatch, model):
+    """Every entry of the largest kernel moved by 1e-9: one entry alone can meet only zero inputs (on resnet's 8×8 parity
+    problem, block2.conv2.W's first entry moved the forward pass by 7e-17)."""
     def move(weights):
-        name = max(weights, key=lambda k: weights[k].size)  # the largest kernel, every entry (one corner
-        weights[name] += 1e-9                                  # tap can meet only padding or a dead ReLU)
+        name = max(weights, key=lambda k: weights[k].size)
+        weights[name] += 1e-9
         return weights
     found = differences(scratch, monkeypatch, model, move=move)
     assert found["forward"] > TOL and max(found.values()) > TOL
@@ -83,7 +85,9 @@ def test_the_comparison_catches_a_weight_moved_by_1e_9(scratch, monkeypatch, mod
 @pytest.mark.parametrize("model, cls, method", [
     ("mnist_cnn", fast_conv.Conv2D, "_param_grads"), ("mnist_cnn", fast_conv.Conv2D, "_input_grad"),
     ("lstm", fast_recurrent.LSTM, "_bptt"), ("gru", fast_recurrent.GRU, "_bptt"), ("rnn", fast_recurrent.SimpleRNN, "_bptt"),
-    ("xor", fast_ops.Sigmoid, "_output"),
+    ("xor", fast_ops.Sigmoid, "_output"), ("resnet", fast_conv.Conv2D, "_input_grad"),
+    ("resnet", fast_norm.BatchNorm, "_input_grad"), ("resnet", fast_norm.BatchNorm, "_output"),
+    ("autoencoder", fast_conv.Conv2DTranspose, "_output"), ("transformer", fast_attention.PositionEmbedding, "_param_grads"),
 ])
 def test_the_comparison_catches_a_fast_kernel_off_by_1e_9(scratch, monkeypatch, model, cls, method):
     """A fast kernel whose result is off by a relative 1e-9 (its gradient, or the sigmoid's output) fails."""
@@ -92,7 +96,8 @@ def test_the_comparison_catches_a_fast_kernel_off_by_1e_9(scratch, monkeypatch, 
     def off(self, *args):
         result = original(self, *args)
         for value in (result.values() if isinstance(result, dict) else [result] if result is not None
-                      else [self.da, self.dc]):
+                      else {id(v): v for v in (getattr(self, k, None) for k in ("da", "dc", "dz"))
+                            if v is not None}.values()):  # BPTT's gradients: da and dc, or the LSTM's dz
             value *= 1 + 1e-9
         return result
     monkeypatch.setattr(cls, method, off)
@@ -132,6 +137,70 @@ def test_fused_conv_pool_equals_conv_then_pool(size, stride, padding, channels, 
     assert max_abs(dx_f, dx_r) <= TOL
     assert grads_f.keys() == grads_r.keys() == {"W", "b"}
     assert all(max_abs(grads_f[k], grads_r[k]) <= TOL for k in grads_f)
+
+
+@pytest.mark.parametrize("size, stride, kernel, channels", [(8, 2, 3, 2), (7, 2, 3, 5), (6, 1, 3, 4), (7, 2, 1, 3)])
+def test_fast_conv_without_pool_equals_the_reference_conv(size, stride, kernel, channels):
+    """A ResNet's bare convolution ('same', stride 1 or 2, 3×3 or a 1×1 shortcut), few and many channels."""
+    rng = np.random.default_rng(size)
+    x, W = rng.normal(size=(3, size, size, channels)), rng.normal(size=(kernel, kernel, channels, 4))
+    results = []
+    for op in (conv.Conv2D(W, stride, "same"), fast_conv.Conv2D(W, stride, "same")):
+        out = op.forward(x)
+        results.append((out, op.backward(upstream := np.random.default_rng(1).normal(size=out.shape)), op.param_grads))
+    (out_r, dx_r, g_r), (out_f, dx_f, g_f) = results
+    assert max_abs(out_f, out_r) <= TOL and max_abs(dx_f, dx_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+@pytest.mark.parametrize("shape", [(4, 5, 5, 3), (6, 7)], ids=["images", "rows"])
+def test_fast_batchnorm_equals_the_reference(shape, training):
+    """Forward, dx, dγ, dβ and the moving statistics' update, on an off-centre input and non-trivial γ, β."""
+    rng = np.random.default_rng(2)
+    x, c = 3.0 + 2.0 * rng.normal(size=shape), shape[-1]
+    gamma, beta, mean, var = rng.normal(size=c), rng.normal(size=c), rng.normal(size=c), 0.5 + rng.random(c)
+    results = []
+    for cls in (layers.BatchNorm, fast_norm.BatchNorm):
+        op = cls(gamma.copy(), beta.copy(), mean.copy(), var.copy(), 0.9, 1e-3)
+        op.training = training
+        out = op.forward(x)
+        results.append((out, op.backward(np.cos(np.arange(out.size)).reshape(out.shape)),
+                        op.param_grads, op.state))
+    (out_r, dx_r, g_r, s_r), (out_f, dx_f, g_f, s_f) = results
+    assert max_abs(out_f, out_r) <= TOL and max_abs(dx_f, dx_r) <= TOL
+    assert all(max_abs(g_f[k], g_r[k]) <= TOL for k in ("gamma", "beta"))
+    assert all(max_abs(s_f[k], s_r[k]) <= TOL for k in ("moving_mean", "moving_variance"))
+
+
+@pytest.mark.parametrize("size, channels", [(7, 3), (4, 1), (5, 6)])
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_fast_transposed_conv_equals_the_reference(size, channels, input_grad):
+    """Forward, dx (when asked) and dK of the stride-2 transposed convolution, odd and even sizes."""
+    rng = np.random.default_rng(size)
+    x, K = rng.normal(size=(2, size, size, channels)), rng.normal(size=(3, 3, 4, channels))
+    results = []
+    for cls in (conv.Conv2DTranspose, fast_conv.Conv2DTranspose):
+        op = cls(K.copy(), 2)
+        out = op.forward(x)
+        results.append((out, op.backward(np.cos(np.arange(out.size)).reshape(out.shape), input_grad), op.param_grads))
+    (out_r, dx_r, g_r), (out_f, dx_f, g_f) = results
+    assert max_abs(out_f, out_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
+    assert (dx_f is None and dx_r is None) if not input_grad else max_abs(dx_f, dx_r) <= TOL
+
+
+def test_fast_position_embedding_equals_the_scatter_add():
+    """dE: the rows 0…T−1 summed over the batch, zero beyond T (a table longer than the sequence)."""
+    from scratch import attention
+
+    rng = np.random.default_rng(3)
+    E, x, dy = rng.normal(size=(9, 4)), rng.normal(size=(5, 6, 4)), rng.normal(size=(5, 6, 4))
+    grads = []
+    for cls in (attention.PositionEmbedding, fast_attention.PositionEmbedding):
+        op = cls(E.copy())
+        op.forward(x)
+        op.backward(dy)
+        grads.append(op.param_grads["E"])
+    assert max_abs(*grads) <= TOL and not grads[1][6:].any()
 
 
 CELLS = [(recurrent.SimpleRNN, fast_recurrent.SimpleRNN, 1, 1), (recurrent.GRU, fast_recurrent.GRU, 3, 2),

@@ -2,9 +2,12 @@
 token, the learned position embedding (its gradient a scatter-add), LayerNorm, exact GELU, multi-head
 self-attention, the mean over tokens, and the post-norm encoder block that wires them with residuals.
 
-Tokens are x (N, T, d).  Every operation here is vectorised over the batch, the tokens and the heads.
+Tokens are x (N, T, d).  Every operation here is vectorised over the batch, the tokens and the heads.  Constants are
+Python floats, which keep the tokens' dtype (a NumPy float64 scalar would turn float32 tokens into float64).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.special import erf  # exact GELU needs erf, which NumPy lacks
@@ -93,12 +96,12 @@ class GELU(Operation):
     (Not the tanh approximation, ≈ 5e-4 away.)"""
 
     def _output(self):
-        self.cdf = 0.5 * (1.0 + erf(self.input / np.sqrt(2.0)))
+        self.cdf = 0.5 * (1.0 + erf(self.input / math.sqrt(2.0)))
         return self.input * self.cdf
 
     def _input_grad(self, output_grad):
         x = self.input
-        return output_grad * (self.cdf + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi))
+        return output_grad * (self.cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi))
 
 
 def softmax(s: np.ndarray) -> np.ndarray:
@@ -140,7 +143,7 @@ class MultiHeadSelfAttention(ParamOperation):
         self.q = self._split(x @ p["query.W"] + p["query.b"])
         self.k = self._split(x @ p["key.W"])
         self.v = self._split(x @ p["value.W"] + p["value.b"])
-        self.scale = 1.0 / np.sqrt(self.q.shape[-1])
+        self.scale = 1.0 / math.sqrt(self.q.shape[-1])
         self.p = softmax(self.q @ self.k.transpose(0, 1, 3, 2) * self.scale)
         self.p_dropped = self.dropout.forward(self.p)
         self.a = self._merge(self.p_dropped @ self.v)

@@ -40,15 +40,15 @@ def profile(model: str, dtype: str, repeats: int) -> dict:
     W, U = (0.1 * rng.standard_normal(s).astype(dtype) for s in ((f, k * u), (u, k * u)))
     b = np.zeros((k * u,) if cell.BIAS_ROWS == 1 else (2, k * u), dtype)
     op, x, dh = cell(W, U, b), rng.standard_normal((n, steps, f)).astype(dtype), rng.standard_normal((n, u)).astype(dtype)
-    for _ in range(3):  # warm-up: allocations, BLAS and threadpoolctl set-up
-        op.forward(x)
-        op._bptt(dh)
-    h, z = np.ones((n, u), dtype), np.ones((n, k * u), dtype)
-    U_T, out_f, out_b = np.ascontiguousarray(U.T), np.empty((n, k * u), dtype), np.empty((n, u), dtype)
-
-    def with_one_thread(fn, *args):
+    def with_one_thread(fn, *args):  # as the layer's forward and backward run
         with single_blas_thread():
             return fn(*args)
+
+    for _ in range(3):  # warm-up: allocations, BLAS and threadpoolctl set-up
+        op.forward(x)
+        with_one_thread(op._bptt, dh)
+    h, z = np.ones((n, u), dtype), np.ones((n, k * u), dtype)
+    U_T, out_f, out_b = np.ascontiguousarray(U.T), np.empty((n, k * u), dtype), np.empty((n, u), dtype)
 
     def loop_matmuls(a, B, out):
         with single_blas_thread():
@@ -56,7 +56,7 @@ def profile(model: str, dtype: str, repeats: int) -> dict:
                 np.matmul(a, B, out=out)
 
     figures = {"forward": best_ms(lambda: op.forward(x), repeats),
-               "bptt": best_ms(lambda: op._bptt(dh), repeats),
+               "bptt": best_ms(lambda: with_one_thread(op._bptt, dh), repeats),
                "kernel gradients": best_ms(lambda: with_one_thread(op._param_grads, dh), repeats),
                "loop matmuls, forward": best_ms(lambda: loop_matmuls(h, U, out_f), repeats),
                "loop matmuls, backward": best_ms(lambda: loop_matmuls(z, U_T, out_b), repeats)}

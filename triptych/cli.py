@@ -15,7 +15,6 @@ import sys
 
 from triptych import compare_command
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
-from triptych.bench import default_models as default_bench_models
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
 from triptych.commands import installed_commands, positive_int
 from triptych.files import atomic_paths, file_locks
@@ -395,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ms per training step per framework through the API and in a plain baseline, "
                             "ratios, GFLOP/s and peak step memory")
     p.add_argument("models", nargs="*", metavar="MODEL",
-                   help=f"any of: {', '.join(models)} (default: {', '.join(default_bench_models())})")
+                   help=f"any of: {', '.join(models)} (default: all of them)")
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--steps", type=int, default=30, help="training steps per timed epoch")
     p.add_argument("--rounds", type=int, default=3, help="alternating API and plain runs; the best of each is kept")

@@ -79,7 +79,7 @@ class ModelSpec:
     layout:      config → canonical layout {name: (shape, meaning)}
     data:        the standard experiment's data source
     parity:      the small parity problem: n, batch_size, epochs, lr, optimizer, overrides, seq_len
-    bench:       the bench problem: batch_size, seq_len, default (in ``triptych bench`` without names)
+    bench:       the bench problem: batch_size, seq_len
     flops:       config, seq_len → forward FLOPs per sample (matmuls; 2 per multiply-add)
     describe:    optional (weights, outputs on the test inputs) → one line ``train`` prints
     metrics:     optional (predictions, targets) → {"loss", …}: test metrics where the task's default

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from scratch import conv
-from scratch.fast.ops import ACTIVATIONS, BiasAdd, Buffered
+from scratch.fast.ops import ACTIVATIONS, BiasAdd, Buffered, single_blas_thread
 from scratch.layers import Layer
 
 
@@ -94,7 +94,8 @@ class Conv2D(Buffered, conv.Conv2D):
         kh, kw, c, f = K.shape
         n, (ho, wo) = len(output_grad), self.out_size
         per_offset = self._buffer("per_offset", (kh * kw, p * p * n * ho * wo, c), output_grad.dtype)
-        np.matmul(self.dz, K.reshape(kh * kw, c, f).transpose(0, 2, 1), out=per_offset)
+        with single_blas_thread():  # kh·kw thin (·, F)·(F, C) products: a second thread costs more than it saves
+            np.matmul(self.dz, K.reshape(kh * kw, c, f).transpose(0, 2, 1), out=per_offset)
         dpadded = np.zeros(self.padded_shape, dtype=output_grad.dtype)
         for a in range(kh):
             for b in range(kw):
@@ -119,4 +120,53 @@ class ConvPoolLayer(Layer):
     def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str = "linear", stride: int = 1,
                  padding: str = "valid", pool: int = 1):
         super().__init__(name, [Conv2D(W, stride, padding, pool), BiasAdd(b, inplace=True),
+                                ACTIVATIONS[activation](inplace=True)])
+
+
+class Conv2DTranspose(conv.Conv2DTranspose):
+    """:class:`scratch.conv.Conv2DTranspose` (the adjoint of the stride-s 'same' convolution C), in matmuls:
+
+        forward:  P = x_rows K_mat for all kh·kw offsets at once (one batched matmul, x_rows (N·h·w, C),
+                  K (kh, kw, F, C) → P (kh·kw, N·h·w, F)), then ỹ[:, s·i + a, s·j + b] += P[a, b] (kh·kw adds),
+                  cropped by TensorFlow's 'same' rule;
+        backward: dx = C(dy) by the tuned :class:`Conv2D` (pool 1), whose im2col columns X_col of d̃y then
+                  give dK = (X_colᵀ x_rows) in one matmul.
+    The reference computes the same sums with kh·kw broadcast matmuls over every pixel row and, backward, a
+    tensordot over strided windows."""
+
+    def __init__(self, K: np.ndarray, stride: int = 2):
+        super().__init__(K, stride)
+        self.adjoint = Conv2D(K, stride, "same")
+
+    def _output(self):
+        x, K, s = self.input, self.params["W"], self.stride
+        if x.ndim != 4 or x.shape[3] != K.shape[3]:
+            raise ValueError(f"Conv2DTranspose expects input (N, H, W, {K.shape[3]}), got {x.shape}")
+        self.adjoint.params["W"] = K
+        n, h, w, c = x.shape
+        kh, kw, f, _ = K.shape
+        (top, bottom), (left, right) = conv.same_padding(s * h, kh, s), conv.same_padding(s * w, kw, s)
+        with single_blas_thread():  # as in Conv2D's input gradient
+            per_offset = np.matmul(x.reshape(-1, c), K.reshape(kh * kw, f, c).transpose(0, 2, 1))  # (kh·kw, N·h·w, F)
+        full = np.zeros((n, s * h + top + bottom, s * w + left + right, f), dtype=per_offset.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                full[:, a:a + s * (h - 1) + 1:s, b:b + s * (w - 1) + 1:s] += per_offset[a * kw + b].reshape(n, h, w, f)
+        return full[:, top:full.shape[1] - bottom, left:full.shape[2] - right]
+
+    def _input_grad(self, output_grad):
+        return self.adjoint.forward(output_grad)
+
+    def _param_grads(self, output_grad):
+        if getattr(self.adjoint, "input", None) is not output_grad:  # the columns of d̃y (no input gradient asked)
+            self.adjoint.forward(output_grad)
+        x = self.input
+        return {"W": (self.adjoint.cols.T @ x.reshape(-1, x.shape[3])).reshape(self.params["W"].shape)}
+
+
+class Conv2DTransposeLayer(Layer):
+    """y = act(conv_transpose(x, W) + b), the bias and the activation in place on the fresh output."""
+
+    def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str = "linear", stride: int = 2):
+        super().__init__(name, [Conv2DTranspose(W, stride), BiasAdd(b, inplace=True),
                                 ACTIVATIONS[activation](inplace=True)])

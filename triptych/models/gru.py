@@ -37,7 +37,7 @@ register_model(ModelSpec(
     layout=layout,
     data=mnist_source(full_epochs=10),
     parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(units=8), seq_len=7),
-    bench=dict(batch_size=128, seq_len=SEQ_LEN, default=True),
+    bench=dict(batch_size=128, seq_len=SEQ_LEN),
     flops=flops,
     teaches="update and reset gates; gate order (torch r, z, n; Keras z, r, h), reset after the recurrent "
             "matmul, and two biases that cannot be folded into one",

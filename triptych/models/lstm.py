@@ -33,7 +33,7 @@ register_model(ModelSpec(
     layout=layout,
     data=mnist_source(full_epochs=10),
     parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(units=8), seq_len=7),
-    bench=dict(batch_size=128, seq_len=SEQ_LEN, default=True),
+    bench=dict(batch_size=128, seq_len=SEQ_LEN),
     flops=flops,
     teaches=("gates, the cell state and backpropagation through time on MNIST read row by row; the four gates in one "
              "fused matmul; torch's two biases against Keras's one (canonical: one bias, torch's second frozen at 0)"),

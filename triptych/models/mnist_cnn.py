@@ -57,7 +57,7 @@ register_model(ModelSpec(
     layout=lambda config: layout(_check(config)),
     data=mnist_source(full_epochs=5),
     parity=dict(n=16, batch_size=4, epochs=13, lr=1e-3, optimizer="adam", overrides=dict(dropout=0.0)),
-    bench=dict(batch_size=128, default=True),
+    bench=dict(batch_size=128),
     flops=flops,
     teaches=("convolution, max-pooling and dropout on images; channels-last (Keras, scratch) against channels-first "
              "(torch), and why the dense rows after a flatten must be permuted; a vectorised convolution and its "

@@ -39,7 +39,7 @@ register_model(ModelSpec(
     layout=layout,
     data=mnist_source(),
     parity=dict(n=16, batch_size=4, epochs=13, lr=0.01, optimizer="sgd", overrides=dict(hidden=(16, 8))),
-    bench=dict(batch_size=512, default=True),
+    bench=dict(batch_size=512),
     flops=lambda config, seq_len=None: dense_flops(layout(config)),
     metrics=metrics,
     teaches="a multilayer perceptron with ReLU; MSE on one-hot targets (and how each framework averages it); "

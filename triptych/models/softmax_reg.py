@@ -24,7 +24,7 @@ register_model(ModelSpec(
     layout=layout,
     data=mnist_source(),
     parity=dict(n=16, batch_size=4, epochs=13, lr=0.1, optimizer="sgd"),
-    bench=dict(batch_size=256, default=True),
+    bench=dict(batch_size=256),
     flops=lambda config, seq_len=None: dense_flops(layout(config)),
     teaches="a linear classifier: logits, the softmax and cross-entropy, and their gradient softmax − one-hot",
     origin="d2l ch. 4.1–4.5 (softmax regression from scratch and concise)",
