@@ -147,7 +147,7 @@ def test_fast_conv_without_pool_equals_the_reference_conv(size, stride, kernel, 
     results = []
     for op in (conv.Conv2D(W, stride, "same"), fast_conv.Conv2D(W, stride, "same")):
         out = op.forward(x)
-        results.append((out, op.backward(upstream := np.random.default_rng(1).normal(size=out.shape)), op.param_grads))
+        results.append((out, op.backward(np.random.default_rng(1).normal(size=out.shape)), op.param_grads))
     (out_r, dx_r, g_r), (out_f, dx_f, g_f) = results
     assert max_abs(out_f, out_r) <= TOL and max_abs(dx_f, dx_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
 
