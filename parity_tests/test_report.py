@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK_MODELS = ["xor", "linreg"]
 QUICK_STUDIES = ["house"]
 PAIRS = ["scratch↔torch", "scratch↔keras", "torch↔keras"]
-KEY_METRIC = {"binary": "test accuracy", "regression": "test rmse", "classification": "test accuracy"}  # by task
+KEY_METRIC = {"binary": "test accuracy", "regression": "test rmse", "classification": "test accuracy",
+              "reconstruction": "test mse"}  # by task
 SOURCE_DIRS = ("scratch", "torch_impl", "keras_impl")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

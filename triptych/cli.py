@@ -214,7 +214,7 @@ def cmd_parity(args) -> int:
         from triptych.backends import keras_label, ladders_on_backends
 
         results = ladders_on_backends(KERAS_BACKENDS if "all" in args.keras_backend else args.keras_backend,
-                                      list(args.models or MODELS), dtypes, args.frameworks, args.plugin,
+                                      list(args.models or MODELS), dtypes, args.frameworks,
                                       progress=lambda r: print(f"parity: {r['model']} {r['dtype']} "
                                                                f"({keras_label(r['backend'])}) …", file=sys.stderr,
                                                                flush=True))
