@@ -70,16 +70,19 @@ def api(name, expect, call, check=None):
     CASES.append(Case(name, call, expect, check, per_framework=True))
 
 
+def run_cli(argv) -> tuple:
+    """(exit status, stdout, stderr) of ``triptych ARGV`` in this process; {tmp} in an argument is the probe's folder."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a).replace("{tmp}", str(TMP)) for a in argv])
+        except SystemExit as exc:  # argparse, or a plugin's sys.exit
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
 def cli(name, argv, expect, keep=(), check=None):
-    def run(_):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main([a.replace("{tmp}", str(TMP)) for a in argv])
-            except SystemExit as exc:  # argparse
-                code = exc.code
-        return code, out.getvalue(), err.getvalue()
-    CASES.append(Case(name, run, expect, check, keep=list(keep), cli=True))
+    CASES.append(Case(name, lambda _: run_cli(argv), expect, check, keep=list(keep), cli=True))
 
 
 def tmpfile(name: str, data: bytes | str) -> str:
@@ -115,7 +118,7 @@ def train(model="xor", X=X4, y=Y4, overrides=None, **kw):
 # ---------------------------------------------------------------- API: build
 
 for model, kw, pattern in [
-    ("resnet", {}, r"unknown model 'resnet'"),
+    ("resnet50", {}, r"unknown model 'resnet50'"),
     ("xor", dict(hidden=(0,)), r"hidden"), ("xor", dict(hidden=-1), r"hidden"), ("xor", dict(hidden="x"), r"hidden"),
     ("xor", dict(hidden=2.5), r"hidden"), ("house_mlp", dict(hidden=(13, 0)), r"hidden"),
     ("lstm", dict(units=0), r"units"), ("lstm", dict(units=-3), r"units"), ("lstm", dict(units=1.5), r"units"),
@@ -246,7 +249,7 @@ def truncated(fw):
 
 api("load a missing checkpoint", r"does not exist", lambda fw: fw.load(fw.build("xor"), str(TMP / f"none{EXT[fw.name]}")))
 api("load a truncated checkpoint", r"trunc", truncated)
-api("load another model's checkpoint", r"match", lambda fw: fw.load(fw.build("xor"), checkpoint(fw, "linreg")))
+api("load another model's checkpoint", r"match|linreg.*xor", lambda fw: fw.load(fw.build("xor"), checkpoint(fw, "linreg")))
 api("save with another framework's extension", r"must end in",
     lambda fw: fw.save(fw.build("xor"), str(TMP / ("w.pt" if fw.name == "scratch" else "w.npz"))))
 api("save into a missing folder", r"does not exist", lambda fw: fw.save(fw.build("xor"), str(TMP / "no" / f"w{EXT[fw.name]}")))
@@ -359,7 +362,7 @@ for name, argv, pattern in [
     ("train --save into a missing folder", ["train", "xor", "--framework", "torch", "--save", "{tmp}/no/x.pt"], r"does not exist"),
     ("train --save onto a folder", ["train", "xor", "--framework", "torch", "--save", "{tmp}/dir.pt"], r"folder"),
     ("train --data on xor", ["train", "xor", "--data", "{tmp}/keep.txt"], r"takes no --data"),
-    ("train unknown model", ["train", "resnet"], r"invalid choice"),
+    ("train unknown model", ["train", "resnet50"], r"invalid choice"),
     ("train --framework jax", ["train", "xor", "--framework", "jax"], r"invalid choice"),
     ("train linreg --lr 1e3", ["train", "linreg", "--lr", "1e3"], r"diverged.*step.*last finite"),
     ("convert unknown extension", ["convert", "{tmp}/a.bin", "{tmp}/b.pt", "--model", "xor"], r"cannot tell the format"),
@@ -370,7 +373,7 @@ for name, argv, pattern in [
     ("report --out a folder of other files", ["report", "--quick", "--models", "xor", "--out", "{tmp}/mine"], r"not a Triptych"),
     ("report --out the current folder", ["report", "--quick", "--models", "xor", "--out", "."], r"current folder"),
     ("bench --steps 0", ["bench", "linreg", "--steps", "0"], r"steps"),
-    ("parity resnet", ["parity", "resnet"], r"unknown model"),
+    ("parity resnet50", ["parity", "resnet50"], r"unknown model"),
     ("summary --set hiden=3", ["summary", "xor", "--set", "hiden=3"], r"no option 'hiden'"),
 ]:
     cli(name, argv, pattern, keep=[TMP / "keep.txt", TMP / "mine" / "notes.txt"])
@@ -401,10 +404,10 @@ CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
 TF_NOISE = re.compile(r"^(WARNING: All log messages before absl|I0000 .*oneDNN|W0000 )")  # TensorFlow's start-up log
 
 
-def child(code: str, *args, timeout=600):
+def child(code: str, *args, timeout=600, env=None):
     """Run ``code`` in a fresh Python; its stderr without TensorFlow's start-up lines (not triptych's output)."""
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], capture_output=True,
-                         text=True, timeout=timeout, cwd=ROOT, env=CHILD_ENV)
+                         text=True, timeout=timeout, cwd=ROOT, env={**CHILD_ENV, **(env or {})})
     out.stderr = "".join(line for line in out.stderr.splitlines(True) if not TF_NOISE.match(line))
     return out
 
@@ -505,6 +508,206 @@ def _(fw):
     if out.returncode == 2 and out.stderr.count("\n") == 1:
         raise ValueError(out.stderr)
     raise RuntimeError(f"exit {out.returncode}: {out.stderr[-300:]}")
+
+
+# ---------------------------------------------------------------- round three: plugins and register_model
+
+import dataclasses  # noqa: E402
+import types  # noqa: E402
+
+from triptych import MODELS, STUDIES, StudySpec, load_plugin, register_model, register_study  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "own_model"
+load_plugin(str(EXAMPLE))  # logreg: the user's model the variants below start from
+(TMP / "r3").mkdir()
+
+
+def child_cli(*argv, env=None) -> tuple:
+    """(exit status, stdout, stderr) of ``triptych ARGV`` in a fresh Python (plugins, devices and threads are per process)."""
+    out = child("import sys; from triptych.cli import main; sys.exit(main(sys.argv[1:]))", *argv, env=env)
+    return out.returncode, out.stdout, out.stderr
+
+
+@contextlib.contextmanager
+def withdrawn():
+    """Models and studies a case registers are withdrawn after it, so later cases see only the others."""
+    models, studies = set(MODELS), set(STUDIES)
+    try:
+        yield
+    finally:
+        for name in set(MODELS) - models:
+            MODELS.remove(name)
+        for name in set(STUDIES) - studies:
+            STUDIES.remove(name)
+
+
+def variant(name, **changes):
+    """The example logreg under another name, with ``changes`` to its declaration."""
+    return dataclasses.replace(MODELS["logreg"], name=name, **changes)
+
+
+def wide_layout(config):
+    return {"logit.W": ((config["in_features"], 2), "weights"), "logit.b": ((1,), "intercept")}
+
+
+@case("plugin: layout says logit.W (30, 2), the build makes (30, 1); train --save", r"logit\.W.*\(30, [12]\).*\(30, [12]\)",
+      cli=True)
+def _(fw):
+    with withdrawn():
+        register_model(variant("probe_wide", layout=wide_layout))
+        return run_cli(["train", "probe_wide", "--framework", "scratch", "--epochs", "1", "--save", "{tmp}/r3/wide.npz"])
+
+
+@case("plugin: a rule for 'unitz', not an architecture key", r"unitz")
+def _(fw):
+    with withdrawn():
+        return register_model(variant("probe_rules", rules={"unitz": lambda *a: None}))
+
+
+def hookless(framework, fw):
+    """A torch module without to_canonical(), or a Keras module that does not exist, built and read back."""
+    no_hook = types.ModuleType("probe_torch_no_hook")
+    no_hook.build = no_hook.from_canonical = no_hook.loss = no_hook.train = lambda *a, **k: None
+    with withdrawn():
+        register_model(variant("probe_hookless", modules={}), scratch=MODELS["logreg"].modules["scratch"],
+                       torch=no_hook, keras="no_such_package_probe.keras_logreg", replace=True)
+        framework = get_framework(framework)
+        return framework.get_weights(framework.build("probe_hookless"))
+
+
+CASES.append(Case("plugin: a torch module without to_canonical", lambda fw: hookless("torch", fw), r"to_canonical"))
+CASES.append(Case("plugin: a Keras module that does not exist", lambda fw: hookless("keras", fw),
+                  r"no_such_package_probe.*(does not exist|not found|no module)"))
+CASES.append(Case("register_model(name=123)", lambda _: register_model(variant(123)), r"name.*(str|123)"))
+
+
+@case("StudySpec(run='go'), then study", r"run.*callable", cli=True)
+def _(fw):
+    with withdrawn():
+        register_study(StudySpec(name="probe_go", description="a string for run", run="go"))
+        return run_cli(["study", "probe_go", "--framework", "scratch"])
+
+
+@case("a study returning None, then study", r"NoneType|StudyResult", cli=True)
+def _(fw):
+    with withdrawn():
+        register_study(StudySpec(name="probe_none", description="returns nothing", run=lambda *a, **k: None))
+        return run_cli(["study", "probe_none", "--framework", "scratch"])
+
+
+tmpfile("r3/quits.py", "import sys\nsys.exit(0)\n")
+cli("a plugin calling sys.exit(0)", ["--plugin", "{tmp}/r3/quits.py", "summary", "xor", "--framework", "scratch"],
+    r"plugin.*sys\.exit")
+CASES.append(Case("train logreg --replicas 2 --plugin examples/own_model (valid)", lambda _: child_cli(
+    "--plugin", EXAMPLE, "train", "logreg", "--framework", "torch", "--replicas", "2", "--epochs", "1", "--batch-size", "0"),
+    None, lambda r: r[0] == 0 and "2 replicas" in r[1], cli=True))
+
+# ---------------------------------------------------------------- round three: convert and checkpoints
+
+SOFTMAX = TMP / "r3" / "softmax_reg.npz"
+scratch.save(scratch.build("softmax_reg"), str(SOFTMAX))
+XOR = TMP / "r3" / "xor.npz"
+scratch.save(scratch.build("xor"), str(XOR))
+api("load a softmax_reg checkpoint into mnist_mlp", r"softmax_reg",
+    lambda fw: fw.load(fw.build("mnist_mlp"), checkpoint(fw, "softmax_reg")))
+cli("convert a softmax_reg checkpoint --model mnist_mlp", ["convert", SOFTMAX, "{tmp}/r3/sm.pt", "--model", "mnist_mlp"],
+    r"softmax_reg.*mnist_mlp")
+cli("convert --set unitz=8", ["convert", XOR, "{tmp}/r3/unitz.pt", "--set", "unitz=8"], r"unitz")
+
+
+def h5_dtypes(path) -> set:
+    import h5py
+
+    kinds = set()
+    with h5py.File(path) as f:
+        f.visititems(lambda n, item: kinds.add(str(item.dtype)) if isinstance(item, h5py.Dataset) else None)
+    return kinds
+
+
+@case("convert a float32 .pt to .weights.h5 (valid: float32 kept and said)", cli=True,
+      check=lambda r: r[0] == 0 and "float32" in r[1] and h5_dtypes(TMP / "r3" / "f32.weights.h5") == {"float32"})
+def _(fw):
+    torch_fw = get_framework("torch")
+    torch_fw.save(torch_fw.build("xor", dtype="float32"), str(TMP / "r3" / "f32.pt"))
+    return run_cli(["convert", "{tmp}/r3/f32.pt", "{tmp}/r3/f32.weights.h5", "--model", "xor"])
+
+
+def edited_h5(edit):
+    """A Keras xor checkpoint with ``edit(file, dataset names)`` applied, loaded into a fresh xor."""
+    import h5py
+
+    keras = get_framework("keras")
+    path = str(TMP / "r3" / "edited.weights.h5")
+    keras.save(keras.build("xor"), path)
+    with h5py.File(path, "r+") as f:
+        names = []
+        f.visititems(lambda n, item: names.append(n) if isinstance(item, h5py.Dataset) else None)
+        edit(f, names)
+    net = keras.build("xor")
+    keras.load(net, path)
+    return keras.get_weights(net)
+
+
+def extra_variable(f, names):
+    f[f"{names[-1].rpartition('/')[0]}/9"] = np.zeros(3)
+
+
+def integer_bias(f, names):
+    bias = next(n for n in names if f[n].ndim == 1)
+    values = np.rint(f[bias][()]).astype(np.int64)
+    del f[bias]
+    f[bias] = values
+
+
+CASES.append(Case("load a .weights.h5 with an extra variable", lambda _: edited_h5(extra_variable), r"extra|unexpected"))
+CASES.append(Case("load a .weights.h5 with an integer bias", lambda _: edited_h5(integer_bias), r"int64|floating"))
+
+
+@case("two train --save same.npz at once", r"another triptych run|being written")
+def _(fw):
+    """The first trains for a while; the second starts once the first is training and saves to the same file."""
+    target = TMP / "r3" / "same.npz"
+    argv = ["-m", "triptych.cli", "train", "house_mlp", "--framework", "scratch", "--save", str(target), "--epochs"]
+    first = subprocess.Popen([sys.executable, *argv, "8000"], cwd=ROOT, env={**CHILD_ENV, "PYTHONUNBUFFERED": "1"},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in first.stdout:
+        if "training epoch" in line:
+            break
+    second = child_cli(*argv[2:], "1")
+    out, _ = first.communicate(timeout=600)
+    if first.returncode != 0:
+        raise RuntimeError(f"the first run failed ({first.returncode})")
+    if second[0] == 2 and second[2].count("\n") == 1:
+        raise ValueError(second[2])
+    if second[0] == 0:
+        return "both runs exited 0 and said saved"
+    raise RuntimeError(f"second exit {second[0]}: {second[2][-300:]}")
+
+
+# ---------------------------------------------------------------- round three: options that cannot be honoured
+
+(TMP / "loop").symlink_to(TMP / "loop")
+for name, argv, pattern in [
+    ("train --keras-backend twice", ["train", "xor", "--framework", "scratch", "--epochs", "1", "--keras-backend", "jax",
+                                     "--keras-backend", "torch"], r"--keras-backend.*twice"),
+    ("parity --frameworks twice", ["parity", "xor", "--frameworks", "scratch", "torch", "--frameworks", "torch"],
+     r"--frameworks.*twice"),
+    ("parity xor xor", ["parity", "xor", "xor", "--frameworks", "scratch", "torch"], r"xor.*twice"),
+    ("report --models xor xor", ["report", "--quick", "--models", "xor", "xor", "--studies", "--out", "{tmp}/r3/dup"],
+     r"xor.*twice"),
+    ("report --studies descent descent", ["report", "--quick", "--models", "xor", "--studies", "descent", "descent",
+                                          "--out", "{tmp}/r3/dup"], r"descent.*twice"),
+    ("report --data bogus, no model takes data", ["report", "--quick", "--models", "xor", "--studies", "--data", "bogus",
+                                                  "--out", "{tmp}/r3/bogus"], r"--data.*bogus|bogus.*--data"),
+    ("report --out inside a symlink loop", ["report", "--quick", "--models", "xor", "--studies", "--out",
+                                            "{tmp}/loop/report"], r"symbolic link loop|loop"),
+]:
+    cli(name, argv, pattern)
+CASES.append(Case("TRIPTYCH_TORCH_DEVICE=cpu:5", lambda _: child_cli(
+    "train", "xor", "--framework", "torch", "--epochs", "1", env={"TRIPTYCH_TORCH_DEVICE": "cpu:5"}), r"cpu:5", cli=True))
+CASES.append(Case("bench --threads 100000", lambda _: child_cli(
+    "bench", "xor", "--framework", "scratch", "--threads", "100000", "--steps", "1", "--rounds", "1"), r"100000|CPU",
+    cli=True))
 
 
 # ---------------------------------------------------------------- running
