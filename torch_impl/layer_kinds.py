@@ -22,7 +22,8 @@ PARAMETER_FREE = {nn.ReLU: "activation", nn.GELU: "activation", nn.Tanh: "activa
                   nn.Softmax: "activation", nn.LeakyReLU: "activation", nn.ELU: "activation", nn.SiLU: "activation",
                   nn.MaxPool1d: "pool", nn.MaxPool2d: "pool", nn.AvgPool1d: "pool", nn.AvgPool2d: "pool",
                   nn.AdaptiveAvgPool2d: "pool"}
-RECURRENT = ("rnn", "lstm", "gru")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # the recurrent kinds and their gate blocks (one Keras layer per stacked layer)
+RECURRENT = tuple(GATES)
 FOLDED = ("rnn", "lstm")  # bias_ih + bias_hh only ever appear as their sum: one canonical bias
 
 

@@ -101,7 +101,7 @@ def _aligned(p, t: np.ndarray, k: np.ndarray, images_last: bool) -> np.ndarray |
 
     from keras_impl import layer_kinds as kk
 
-    if p.kind in ("rnn", "lstm", "gru") and t.ndim == 3 and k.ndim == 2:
+    if p.recurrent and t.ndim == 3 and k.ndim == 2:
         u = t.shape[-1] // 2
         t = np.concatenate([t[:, -1, :u], t[:, 0, u:]], axis=-1) if p.module.bidirectional else t[:, -1]
     elif t.ndim >= 3 and np.moveaxis(t, 1, -1).shape == k.shape and (images_last and p.kind in IMAGE_KINDS
@@ -116,7 +116,9 @@ def _aligned(p, t: np.ndarray, k: np.ndarray, images_last: bool) -> np.ndarray |
 
 def _gate_hint(p, ours: dict, theirs: dict) -> str | None:
     """A permutation of the gate blocks of the torch weights that gives the Keras ones: the gate order."""
-    gates = {"lstm": 4, "gru": 3}.get(p.kind)
+    from torch_impl.layer_kinds import GATES
+
+    gates = GATES.get(p.kind)
     for name, a in ours.items():
         b = theirs[name]
         if gates and name.rsplit(".", 1)[-1] in ("W", "U", "b") and max_abs(a, b) > 0:
@@ -136,7 +138,7 @@ def _hint(p, what: str, ours: dict | None = None, theirs: dict | None = None, be
 
     t, k = tk.describe(p.module), kk.describe(p.layers[-1])
     if what == "weights":
-        if p.kind in ("rnn", "lstm", "gru"):
+        if p.recurrent:
             gate = _gate_hint(p, ours, theirs)
             if gate:
                 return gate
@@ -161,7 +163,7 @@ def _hint(p, what: str, ours: dict | None = None, theirs: dict | None = None, be
     if gelus:
         return ("GELU approximation: torch nn.GELU() is exact (erf) unless approximate='tanh'; keras.ops.gelu "
                 "defaults to the tanh approximation (≈ 5e-4 apart); in float64 TensorFlow's own exact GELU is ≈ 5e-9 off erf's")
-    if p.kind in ("rnn", "lstm", "gru"):
+    if p.recurrent:
         return "gate order or bias folding in the recurrent weights"
     if p.flatten:
         return "flatten order: torch flattens (C, H, W), Keras (H, W, C)"

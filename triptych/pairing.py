@@ -29,6 +29,13 @@ class Pair:
     unflatten: int | None = None
 
     @property
+    def recurrent(self) -> bool:
+        """An RNN, LSTM or GRU: one Keras layer per stacked layer, its weights named ``l<k>.…``."""
+        from torch_impl.layer_kinds import RECURRENT
+
+        return self.kind in RECURRENT
+
+    @property
     def keras_name(self) -> str:
         return "+".join(layer.name for layer in self.layers)
 
@@ -131,7 +138,7 @@ def pair_layers(torch_model, keras_model, X, pairs=None) -> list[Pair]:
         for layer in layers:
             queues.setdefault(kk.kind(layer), []).append(layer)
         for name, module, kind in weighted:
-            count = module.num_layers if kind in ("rnn", "lstm", "gru") else 1
+            count = module.num_layers if hasattr(module, "num_layers") else 1  # a stacked recurrent module
             queue = queues.get(kind, [])
             if len(queue) < count:
                 raise ValueError(f"torch module {name!r} ({type(module).__name__}, kind {kind}) has no Keras layer to "
@@ -213,7 +220,7 @@ def set_torch(p: Pair, weights: dict) -> None:
 
 
 def _keras_groups(p: Pair) -> list[tuple[str, object]]:
-    return [(f"l{i}." if p.kind in ("rnn", "lstm", "gru") else "", layer) for i, layer in enumerate(p.layers)]
+    return [(f"l{i}." if p.recurrent else "", layer) for i, layer in enumerate(p.layers)]
 
 
 def keras_variables(p: Pair) -> dict:
