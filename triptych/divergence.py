@@ -31,12 +31,13 @@ class Divergence:
                 f"{self.value:.3g} apart{hint}")
 
 
-def _free_pairs(s) -> list:
+def _free_pairs(s, order: list) -> list:
     """Parameter-free torch modules ↔ Keras layers of the same kind ("activation", "pool"), by order, where both
-    sides have as many of that kind (else none of it: there is no telling which goes with which)."""
+    sides have as many of that kind (else none of it: there is no telling which goes with which); ``order``:
+    torch's call order (pairing.torch_call_order)."""
     from keras_impl import layer_kinds as kk
 
-    rows = [r for r in pairing.torch_call_order(s.torch, s.X_torch) if r[2] in ("activation", "pool")]
+    rows = [r for r in order if r[2] in ("activation", "pool")]
     layers = [l for l in pairing.keras_layers(s.keras) if kk.kind(l) in ("activation", "pool")]
     out = []
     for kind in ("activation", "pool"):
@@ -46,9 +47,9 @@ def _free_pairs(s) -> list:
     return out
 
 
-def _ordered(s, free: list) -> list:
-    order = {name: i for i, (name, _, _) in enumerate(pairing.torch_call_order(s.torch, s.X_torch))}
-    return sorted([*s.pairs, *free], key=lambda p: order.get(p.torch_name, len(order)))
+def _ordered(s, free: list, order: list) -> list:
+    rank = {name: i for i, (name, _, _) in enumerate(order)}
+    return sorted([*s.pairs, *free], key=lambda p: rank.get(p.torch_name, len(rank)))
 
 
 def _outputs(s, pairs: list, train: bool) -> tuple[dict, dict]:
@@ -173,7 +174,8 @@ def _hint(p, what: str, ours: dict | None = None, theirs: dict | None = None, be
 def first_divergence(s) -> Divergence | None:
     """The first :class:`Divergence` of ``s`` (a triptych.pair_ladder.Session), or None where every pair agrees."""
     limit = TOLERANCES[s.dtype][1][0]
-    pairs = _ordered(s, _free_pairs(s))
+    order = pairing.torch_call_order(s.torch, s.X_torch)  # one probing pass for both
+    pairs = _ordered(s, _free_pairs(s, order), order)
     s.reset()
     figures, images_last = {p.torch_name: [] for p in pairs}, channels_last(s)
     for p in s.pairs:

@@ -333,9 +333,8 @@ def _ladder(s: Session, optimizer: str, lr: float, options: dict | None, steps: 
                                 passed, detail))
 
     def weights_rung(rung, name):
-        ours, theirs = _split_state(s.canonical("torch"))[0], _split_state(s.canonical("keras"))[0]
+        (ours, var_t), (theirs, var_k) = _split_state(s.canonical("torch")), _split_state(s.canonical("keras"))
         add(rung, *worst(ours, theirs, max_abs), name=name)
-        var_t, var_k = _split_state(s.canonical("torch"))[1], _split_state(s.canonical("keras"))[1]
         if var_t:
             value, where = worst(var_t, var_k, max_abs)
             known["unbiased running variance"] = (value, f"after {name}, at {where}: "

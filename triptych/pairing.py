@@ -119,6 +119,7 @@ def pair_layers(torch_model, keras_model, X, pairs=None) -> list[Pair]:
     """The pairs, automatic or from ``pairs=[(torch module name, Keras layer name or names), …]``; a layer left
     unpaired, or a pair whose kinds or canonical shapes differ, is a ValueError naming both sides."""
     from keras_impl import layer_kinds as kk
+    from torch_impl import layer_kinds as tk
 
     weighted, _ = torch_modules(torch_model, X)
     every = keras_layers(keras_model)
@@ -138,7 +139,7 @@ def pair_layers(torch_model, keras_model, X, pairs=None) -> list[Pair]:
         for layer in layers:
             queues.setdefault(kk.kind(layer), []).append(layer)
         for name, module, kind in weighted:
-            count = module.num_layers if hasattr(module, "num_layers") else 1  # a stacked recurrent module
+            count = module.num_layers if kind in tk.RECURRENT else 1  # one Keras layer per stacked layer
             queue = queues.get(kind, [])
             if len(queue) < count:
                 raise ValueError(f"torch module {name!r} ({type(module).__name__}, kind {kind}) has no Keras layer to "
@@ -165,7 +166,7 @@ def _check(p: Pair, every: list) -> None:
         raise ValueError(f"{where} are of different kinds ({', '.join(sorted(map(str, kinds)))}); expected one "
                          f"kind: reorder the layers or pass pairs=")
     p.kind = kinds.pop()
-    if p.kind in tk.RECURRENT:
+    if p.recurrent:
         bi = [type(l).__name__ == "Bidirectional" for l in p.layers]
         if any(b != p.module.bidirectional for b in bi):
             raise ValueError(f"{where}: torch bidirectional={p.module.bidirectional}, Keras "
