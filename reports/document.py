@@ -136,7 +136,8 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
     capped = (f" (the declaration asks for {s['declared_epochs']}; on its default data the report gives each "
               f"framework at most {DEFAULT_DATA_TRAINING_GFLOP} GFLOP of training, so that it holds every model "
               f"in its time budget)" if "declared_epochs" in s else "")
-    blocks += [Text(f"Training: {s['epochs']} epoch{'' if s['epochs'] == 1 else 's'}{capped}, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
+    epochs = f"{s['epochs']} epoch{'' if s['epochs'] == 1 else 's'}"
+    blocks += [Text(f"Training: {epochs}{capped}, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
                     f"seed {s['seed']}, {s['dtype']}."),
                Text(f"Data: {report.source or 'not loaded'}.")]
     if spec.arch.get("dropout"):

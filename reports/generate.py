@@ -19,9 +19,9 @@ from pathlib import Path
 
 from triptych.backends import keras_label, start_ladders
 from triptych.commands import Command, positive_int
+from triptych.experiments import check_named_data
 from triptych.isolation import Child
 from triptych.parity import RungResult
-from triptych.experiments import check_named_data
 from triptych.files import staged_directory
 from triptych.frameworks import FRAMEWORKS
 from triptych.registry import MODELS, STUDIES
