@@ -69,12 +69,6 @@ def torch_call_order(model, X) -> list:
     return [(named[m], modules[named[m]], known[m]) for m in order]
 
 
-def torch_modules(model, X) -> tuple[list, list]:
-    """(weighted, parameter-free) of :func:`torch_call_order`."""
-    rows = torch_call_order(model, X)
-    return ([r for r in rows if r[2] not in ("activation", "pool")], [r for r in rows if r[2] in ("activation", "pool")])
-
-
 def keras_layers(model) -> list:
     """Every layer in model order, nested models and custom layers opened (a layer of a known kind is not: its
     sublayers are its own)."""
@@ -121,7 +115,7 @@ def pair_layers(torch_model, keras_model, X, pairs=None) -> list[Pair]:
     from keras_impl import layer_kinds as kk
     from torch_impl import layer_kinds as tk
 
-    weighted, _ = torch_modules(torch_model, X)
+    weighted = [r for r in torch_call_order(torch_model, X) if r[2] not in ("activation", "pool")]
     every = keras_layers(keras_model)
     layers = [l for l in every if kk.kind(l) not in (None, "activation", "pool")]
     if pairs is not None:
