@@ -6,7 +6,8 @@ within 1.5 points of each other; bilstm ≥ 89 % and transformer ≥ 90 % in eac
 their spread printed (their runs part by design: see SAMPLE_APART); deep_net ≥ 93 % on its breast-cancer test split, beside scikit-learn's
 logistic regression.  Full MNIST (marker ``full``, needs the four IDX files in ../shared/mnist or
 $TRIPTYCH_MNIST_DIR): mnist_cnn ≥ 98.5 %, lstm ≥ 97 %, softmax_reg ≥ 91 %, mnist_mlp ≥ 95 %, rnn ≥ 93 %,
-gru ≥ 97.5 %, bilstm ≥ 98 %, transformer ≥ 97.5 % with the documented full-data epochs.
+gru ≥ 97.5 %, resnet ≥ 98.5 %, bilstm ≥ 98 %, transformer ≥ 97.5 % and the autoencoder's test MSE ≤ 0.0065 with the
+documented full-data epochs.
 """
 from __future__ import annotations
 
@@ -28,21 +29,25 @@ SAMPLE_AGREEMENT = {"softmax_reg": 0.015, "mnist_mlp": 0.015, "rnn": 0.015, "gru
 # scratch↔torch 1.3e-6).  Measured 2026-12-04: bilstm scratch 91.0, torch 90.3, keras 92.3 %; transformer
 # 91.7, 93.0, 93.4 %: spreads of 2.0 and 1.7 points, over the 1.5 the issue asked for.  Floors below them:
 SAMPLE_APART = {"bilstm": 0.89, "transformer": 0.90}
-FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97, "softmax_reg": 0.91, "mnist_mlp": 0.95, "rnn": 0.93, "gru": 0.975, "bilstm": 0.98, "transformer": 0.975}
+FULL_TARGETS = {"mnist_cnn": 0.985, "lstm": 0.97, "softmax_reg": 0.91, "mnist_mlp": 0.95, "rnn": 0.93, "gru": 0.975, "resnet": 0.985,
+                "bilstm": 0.98, "transformer": 0.975}
+FULL_MSE_TARGETS = {"autoencoder": 0.0065}  # reconstruction: the test MSE on pixels, at most
 DEEP_NET_TARGET = 0.93
 
 
-def _accuracy(model: str, framework: str, data: str | None, epochs: int, start: dict | None = None) -> float:
-    """Test accuracy after the default recipe from the framework's own seeded initialisation, or from ``start``."""
+def _accuracy(model: str, framework: str, data: str | None, epochs: int, start: dict | None = None,
+              metric: str = "accuracy") -> float:
+    """A test metric (accuracy by default) after the default recipe from the framework's own seeded
+    initialisation, or from ``start``."""
     exp = load_experiment(model, data)
     fw = get_framework(framework)
     net = fw.build(model, seed=MODELS[model].training["seed"], dtype="float32")
     if start is not None:
         fw.set_weights(net, start)
     history = fw.train(net, exp.X_train, exp.y_train, epochs=epochs)
-    accuracy = metrics(model, fw.predict(net, exp.X_test), exp.y_test)["accuracy"]
+    accuracy = metrics(model, fw.predict(net, exp.X_test), exp.y_test)[metric]
     print(f"\n{model} · {framework}: {exp.source}; {epochs} epochs in {history['seconds']:.0f} s → "
-          f"test accuracy {accuracy:.4f}")  # shown with pytest -s
+          f"test {metric} {accuracy:.4f}")  # shown with pytest -s
     return accuracy
 
 
@@ -109,3 +114,12 @@ def test_full_mnist_accuracy(model, framework):
     directory = _full_dir()
     accuracy = _accuracy(model, framework, directory, epochs_for(model, directory))
     assert accuracy >= FULL_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("model", FULL_MSE_TARGETS)
+def test_full_mnist_reconstruction(model, framework):
+    directory = _full_dir()
+    mse = _accuracy(model, framework, directory, epochs_for(model, directory), metric="mse")
+    assert mse <= FULL_MSE_TARGETS[model], f"{model} {framework}: test MSE {mse:.5f}"
