@@ -430,6 +430,19 @@ def test_the_default_report_caps_training_work_on_the_default_data_only():
     assert training_setup("xor", False, "sample", experiment("xor", 4))["epochs"] == MODELS["xor"].training["epochs"]
 
 
+def test_the_training_cap_never_goes_below_the_models_min_epochs():
+    """resnet's budget is 1 epoch of its 4, but BatchNorm's moving statistics need 3 before the inference-mode
+    accuracy leaves chance: its declared min_epochs is the floor (and the page still says it was capped)."""
+    from reports.run import DEFAULT_DATA_TRAINING_GFLOP, training_setup
+    from triptych.registry import Experiment, resolve
+
+    spec = MODELS["resnet"]
+    per_epoch = 3 * spec.flops(resolve("resnet", {}), None) * 4000 / 1e9
+    assert DEFAULT_DATA_TRAINING_GFLOP // per_epoch < spec.min_epochs < spec.training["epochs"]
+    setup = training_setup("resnet", False, "sample", Experiment("resnet", np.empty((4000, 1)), None, None, None, "test"))
+    assert setup["epochs"] == spec.min_epochs and setup["declared_epochs"] == spec.training["epochs"]
+
+
 @pytest.mark.slow
 def test_quick_report_on_all_models(tmp_path):
     assert main_report(tmp_path, quick=True, models=list(MODELS), progress=False) == 0

@@ -127,6 +127,10 @@ def _show(value) -> str:
     return _g(value) if isinstance(value, float) else str(value)
 
 
+def _floor(spec) -> str:
+    return f", but never fewer than the {spec.min_epochs} epochs its figures need" if spec.min_epochs > 1 else ""
+
+
 def model_section(report: ModelReport, plots: list[Path]) -> Section:
     """The model's page body: what it is, how it trained, its figures and plots, its parity ladder (folded)."""
     spec, s = get_spec(report.model), report.setup
@@ -135,7 +139,7 @@ def model_section(report: ModelReport, plots: list[Path]) -> Section:
         blocks.append(Text(f"From: {spec.origin or '—'}. Teaches: {spec.teaches or '—'}."))
     capped = (f" (the declaration asks for {s['declared_epochs']}; on its default data the report gives each "
               f"framework at most {DEFAULT_DATA_TRAINING_GFLOP} GFLOP of training, so that it holds every model "
-              f"in its time budget)" if "declared_epochs" in s else "")
+              f"in its time budget{_floor(spec)})" if "declared_epochs" in s else "")
     epochs = f"{s['epochs']} epoch{'' if s['epochs'] == 1 else 's'}"
     blocks += [Text(f"Training: {epochs}{capped}, batch {s['batch_size']}, {s['optimizer']} lr {s['lr']}, "
                     f"seed {s['seed']}, {s['dtype']}."),

@@ -28,7 +28,9 @@ QUICK_DATA_EPOCHS = 2  # --quick: epochs of the models whose data set is large (
 # and what accuracy they keep).  `triptych train` and the accuracy tests keep the declared epochs.
 DEFAULT_DATA_TRAINING_GFLOP = 250
 INFER_REPEATS = 5  # inference time: the best of this many predict calls on the test set
-BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=10, rounds=1)}  # triptych bench settings: quick, full
+# triptych bench settings, quick and full: a page's speed table (each figure the best of 3 epochs of `steps` steps after
+# a warm-up epoch); `triptych bench` itself times 30-step epochs over 3 rounds
+BENCH = {True: dict(steps=2, rounds=1), False: dict(steps=5, rounds=1)}
 PICTURES = 8  # test digits a reconstruction model's page shows, original beside each framework's reconstruction
 OTHER_KERAS_BACKENDS = KERAS_BACKENDS[1:]  # full reports: Keras on jax and torch too (keras[jax], keras[torch]), beside
 # the first, TensorFlow, which the report's own process runs
@@ -194,15 +196,15 @@ def data_for(model: str, data: str | None) -> str | None:
 
 def training_setup(model: str, quick: bool, data: str | None, exp=None) -> dict:
     """The spec's training hyperparameters; big data sets' epochs capped when quick, full_epochs on full data;
-    with the experiment ``exp`` loaded, epochs on the default data capped by DEFAULT_DATA_TRAINING_GFLOP
-    (``declared_epochs`` then says what the declaration asks for)."""
+    with the experiment ``exp`` loaded, epochs on the default data capped by DEFAULT_DATA_TRAINING_GFLOP but never
+    below the spec's ``min_epochs`` (``declared_epochs`` then says what the declaration asks for)."""
     spec = get_spec(model)
     epochs = epochs_for(model, data_for(model, data), quick, QUICK_DATA_EPOCHS)
     setup = {"epochs": epochs, **{k: spec.training[k] for k in ("batch_size", "lr", "optimizer", "seed")},
              "dtype": TRAIN_DTYPE}
     if exp is not None and not quick and data_for(model, data) in (None, spec.data.default_data):
         per_epoch = 3 * spec.flops(resolve(model, exp.overrides), None) * len(exp.X_train)
-        budget = max(1, int(DEFAULT_DATA_TRAINING_GFLOP * 1e9 // per_epoch))
+        budget = max(spec.min_epochs, int(DEFAULT_DATA_TRAINING_GFLOP * 1e9 // per_epoch))
         if budget < epochs:
             setup.update(epochs=budget, declared_epochs=epochs)
     return setup

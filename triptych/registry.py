@@ -85,6 +85,8 @@ class ModelSpec:
     metrics:     optional (predictions, targets) → {"loss", …}: test metrics where the task's default
                  (triptych.experiments.metrics) does not fit, e.g. a classifier trained on MSE
     modules:     {framework: module or dotted name}; defaults to ``<package>.<name>``
+    min_epochs:  the fewest epochs on the default data whose test figures mean anything; the report's time cap
+                 (reports.run.DEFAULT_DATA_TRAINING_GFLOP) never trains less
     """
 
     name: str
@@ -105,6 +107,7 @@ class ModelSpec:
     teaches: str = ""  # what a learner takes from it (curriculum index)
     origin: str = ""  # where it comes from in the curriculum
     order: int = 1000  # position in listings (built-ins first)
+    min_epochs: int = 1
 
     def module(self, framework: str) -> ModuleType:
         """The implementation module of this model in ``framework`` (imported on first use), checked to define
@@ -231,6 +234,8 @@ def register_model(spec: ModelSpec, scratch=None, torch=None, keras=None, replac
         values = spec.rules.values() if what == "rules" else [getattr(spec, what)]
         if not all(callable(v) for v in values):
             raise ValueError(f"model {spec.name!r}: {what} must be {'callables' if what == 'rules' else 'a callable'}")
+    if isinstance(spec.min_epochs, bool) or not isinstance(spec.min_epochs, int) or spec.min_epochs < 1:
+        raise ValueError(f"model {spec.name!r}: min_epochs must be an int ≥ 1, got {spec.min_epochs!r}")
     given = {k: v for k, v in {"scratch": scratch, "torch": torch, "keras": keras}.items() if v is not None}
     if given:
         spec = ModelSpec(**{**spec.__dict__, "modules": {**spec.modules, **given}})
