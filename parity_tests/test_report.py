@@ -185,36 +185,42 @@ def test_markdown_has_the_tables(report):
     assert "![study_house_house_mae](study_house_house_mae.png)" in study
 
 
-BROKEN_STUDY = """
+BROKEN_STUDIES = """
 import os
 from triptych.registry import StudySpec, register_study
 
 
-def broken(frameworks, quick=False, progress=None):
-    {body}
+def raises(frameworks, quick=False, progress=None):
+    raise RuntimeError("injected study failure")
 
 
-register_study(StudySpec("broken_study", "a study that fails", broken))
+def crashes(frameworks, quick=False, progress=None):
+    os._exit(3)
+
+
+register_study(StudySpec("raising_study", "a study that raises", raises))
+register_study(StudySpec("crashing_study", "a study whose process dies", crashes))
 """
 
 
-@pytest.mark.parametrize("body, shown", [("raise RuntimeError('injected study failure')", "injected study failure"),
-                                         ("os._exit(3)", "exited with status 3")], ids=["raises", "crashes"])
-def test_a_failing_study_is_reported_and_the_models_still_are(tmp_path, capsys, registry_snapshot, body, shown):
-    """The study runs in a child process (its plugin loaded there): an error it raises, or the child dying,
-    is the study's failure; the model beside it still passes."""
+def test_failing_studies_are_reported_and_the_models_still_are(tmp_path, capsys, registry_snapshot):
+    """The studies run in child processes (their plugin loaded there): an error one raises, or its child dying,
+    is that study's failure; the other tasks, a failing one among them, and the model beside them still run."""
     from triptych.registry import load_plugin
 
-    plugin = tmp_path / "broken_study.py"
-    plugin.write_text(BROKEN_STUDY.format(body=body))
+    plugin = tmp_path / "broken_studies.py"
+    plugin.write_text(BROKEN_STUDIES)
     load_plugin(str(plugin))
     out = tmp_path / "report"
-    assert main_report(out, quick=True, models=["xor"], progress=False, studies=["broken_study"], jobs=2) == 1
-    assert "study broken_study FAILED" in " ".join(capsys.readouterr().out.split())
+    assert main_report(out, quick=True, models=["xor"], progress=False, studies=["raising_study", "crashing_study"],
+                       jobs=2) == 1
+    printed = " ".join(capsys.readouterr().out.split())
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["models"]["xor"]["ok"] and not data["meta"]["ok"]
-    assert shown in (out / "study-broken_study.html").read_text(encoding="utf-8")
-    assert "FAILED: study broken_study" in (out / "index.html").read_text(encoding="utf-8")
+    assert "FAILED: study raising_study, study crashing_study" in (out / "index.html").read_text(encoding="utf-8")
+    for study, shown in (("raising_study", "injected study failure"), ("crashing_study", "exited with status 3")):
+        assert f"study {study} FAILED" in printed
+        assert shown in (out / f"study-{study}.html").read_text(encoding="utf-8")
 
 
 def test_one_page_per_model_and_study_and_each_well_formed(pages):

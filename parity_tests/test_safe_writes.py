@@ -193,7 +193,7 @@ def test_report_replaces_its_folder_whole_and_a_failed_run_changes_nothing(tmp_p
     (out / "house_mlp_loss.png").write_bytes(b"stale")  # a model the new run does not have
     real_run, runs = generate.run_report, []
     monkeypatch.setattr(generate, "run_report", lambda *a, **k: runs.append(real_run(*a, **k)) or runs[-1])
-    assert generate.main_report(out, quick=True, models=["linreg"], studies=[], progress=False) == 0
+    assert generate.main_report(out, quick=True, models=["linreg"], studies=[], progress=False, jobs=1) == 0
     names = {p.name for p in out.iterdir()}
     assert {"index.html", "report.md", "results.csv", "results.json", "linreg_loss.png", REPORT_MARKER} <= names
     assert "house_mlp_loss.png" not in names
@@ -207,7 +207,7 @@ def test_report_replaces_its_folder_whole_and_a_failed_run_changes_nothing(tmp_p
     monkeypatch.setattr(generate, "run_report", lambda *a, **k: runs[0])
     monkeypatch.setattr(generate, "write_csv", fails_half_way)
     with pytest.raises(OSError, match="No space left"):
-        generate.main_report(out, quick=True, models=["linreg"], studies=[], progress=False)
+        generate.main_report(out, quick=True, models=["linreg"], studies=[], progress=False, jobs=1)
     assert _snapshot(out) == written and sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
     def interrupted(*args, **kwargs):
