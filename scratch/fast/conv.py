@@ -110,8 +110,9 @@ class Conv2D(Buffered, conv.Conv2D):
         self.rows = (s == 1 and p == 1 and c >= ROWS_MIN_CHANNELS
                      and self.padded_shape[1] * self.padded_shape[2] <= ROWS_MAX_GRID * ho * wo)
         if self.rows:
-            return self._rows_output(x, K)
-        padded = np.pad(x, ((0, 0), *self.pads, (0, 0))) if any(sum(q) for q in self.pads) else x
+            self.grid = self._padded(x, np.result_type(x, K))
+            return self._shifted("z", self.grid, K.reshape(kh * kw, c, f), kh, kw, self.out_size)
+        padded = self._padded(x, x.dtype)
         cols = self._buffer("cols", (p, p, n, ho, wo, kh, kw, c), x.dtype)  # im2col, reused from step to step
         if c < 4:  # few channels: kh·kw shifted copies running along W (the window copy would run along C)
             for a in range(kh):
@@ -144,23 +145,22 @@ class Conv2D(Buffered, conv.Conv2D):
             self.dz = np.multiply(output_grad, self.hits, out=dz).reshape(-1, output_grad.shape[3])
         return super().backward(output_grad, input_grad)
 
-    def _rows_output(self, x, K):
-        """z on the rows of the zero-bordered x̃ (the rows path)."""
-        kh, kw, c, f = K.shape
-        (top, _), (left, _) = self.pads
-        dtype = np.result_type(x, K)
+    def _padded(self, x: np.ndarray, dtype) -> np.ndarray:
+        """x̃: x itself where nothing pads it, else x written into the interior of a zero-bordered buffer kept
+        from step to step (its border is never written)."""
         if self.padded_shape == x.shape and x.flags.c_contiguous and x.dtype == dtype:
-            self.grid = x
-        else:
-            self.grid = self._buffer("grid", self.padded_shape, dtype, zeroed=True)
-            self.grid[:, top:top + x.shape[1], left:left + x.shape[2]] = x
-        return self._shifted(self.grid, K.reshape(kh * kw, c, f), kh, kw, self.out_size)
+            return x
+        (top, _), (left, _) = self.pads
+        grid = self._buffer("padded", self.padded_shape, dtype, zeroed=True)
+        grid[:, top:top + x.shape[1], left:left + x.shape[2]] = x
+        return grid
 
-    @staticmethod
-    def _shifted(grid: np.ndarray, kernels: np.ndarray, kh: int, kw: int, size: tuple[int, int]) -> np.ndarray:
-        """:func:`shifted_products` of grid's rows with kernels (kh·kw, C, F), on a fresh grid, cropped to size."""
+    def _shifted(self, name: str, grid: np.ndarray, kernels: np.ndarray, kh: int, kw: int,
+                 size: tuple[int, int]) -> np.ndarray:
+        """:func:`shifted_products` of grid's rows with kernels (kh·kw, C, F) on the buffer ``name``, cropped to size
+        (a fresh array)."""
         offsets, length = offsets_and_length(grid.shape, kh, kw)
-        full = np.empty((*grid.shape[:3], kernels.shape[2]), grid.dtype)
+        full = self._buffer(name, (*grid.shape[:3], kernels.shape[2]), grid.dtype)
         shifted_products(grid.reshape(-1, grid.shape[3]), kernels, offsets, full.reshape(-1, kernels.shape[2]), length)
         return full[:, :size[0], :size[1]].copy()
 
@@ -190,7 +190,7 @@ class Conv2D(Buffered, conv.Conv2D):
         grid = self._buffer("dz_padded", (n, h + kh - 1, w + kw - 1, f), output_grad.dtype, zeroed=True)
         grid[:, kh - 1 - top:kh - 1 - top + ho, kw - 1 - left:kw - 1 - left + wo] = output_grad
         flipped = K[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw, f, c)  # (kh·kw, F, C), a small copy
-        return self._shifted(grid, flipped, kh, kw, (h, w))
+        return self._shifted("dx", grid, flipped, kh, kw, (h, w))
 
     def _param_grads(self, output_grad):
         K = self.params["W"]
