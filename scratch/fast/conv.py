@@ -32,27 +32,31 @@ def shifted_products(rows: np.ndarray, kernels: np.ndarray, offsets: list[int], 
 
     On a padded image grid flattened to rows (n, i, j), kernel offset (a, b) is the constant row offset
     o = a·W̃ + b, so a stride-1 convolution is this sum, read at the rows (n, i, j) with i < Ho, j < Wo: kh·kw
-    matmuls of contiguous slices, with no window copied.  Computed ROWS_BLOCK rows at a time."""
+    matmuls of contiguous slices, with no window copied.  Computed ROWS_BLOCK rows at a time, on one BLAS thread
+    (thin products: a second thread costs more than it saves)."""
     scratch = np.empty((min(ROWS_BLOCK, length), out.shape[1]), out.dtype)
-    for start in range(0, length, ROWS_BLOCK):
-        stop = min(start + ROWS_BLOCK, length)
-        block, part = out[start:stop], scratch[:stop - start]
-        np.matmul(rows[start + offsets[0]:stop + offsets[0]], kernels[0], out=block)
-        for o, kernel in zip(offsets[1:], kernels[1:]):
-            np.matmul(rows[start + o:stop + o], kernel, out=part)
-            block += part
+    with single_blas_thread():
+        for start in range(0, length, ROWS_BLOCK):
+            stop = min(start + ROWS_BLOCK, length)
+            block, part = out[start:stop], scratch[:stop - start]
+            np.matmul(rows[start + offsets[0]:stop + offsets[0]], kernels[0], out=block)
+            for o, kernel in zip(offsets[1:], kernels[1:]):
+                np.matmul(rows[start + o:stop + o], kernel, out=part)
+                block += part
 
 
 def shifted_outer(rows: np.ndarray, grads: np.ndarray, offsets: list[int], length: int) -> np.ndarray:
     """G[k] = Σ_{r < length} rows[r + o_k]ᵀ grads[r]  (rows (M, C), grads (M, F) → G (k, C, F)): the kernel
-    gradient of :func:`shifted_products`, the gradient zero on the rows outside the output.  By blocks too."""
+    gradient of :func:`shifted_products`, the gradient zero on the rows outside the output.  By blocks and on one
+    BLAS thread too."""
     total = np.zeros((len(offsets), rows.shape[1], grads.shape[1]), np.result_type(rows, grads))
     part = np.empty(total.shape[1:], total.dtype)
-    for start in range(0, length, ROWS_BLOCK):
-        stop = min(start + ROWS_BLOCK, length)
-        for k, o in enumerate(offsets):
-            np.matmul(rows[start + o:stop + o].T, grads[start:stop], out=part)
-            total[k] += part
+    with single_blas_thread():
+        for start in range(0, length, ROWS_BLOCK):
+            stop = min(start + ROWS_BLOCK, length)
+            for k, o in enumerate(offsets):
+                np.matmul(rows[start + o:stop + o].T, grads[start:stop], out=part)
+                total[k] += part
     return total
 
 
