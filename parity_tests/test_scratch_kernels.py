@@ -153,6 +153,36 @@ def test_fast_conv_without_pool_equals_the_reference_conv(size, stride, kernel, 
     assert max_abs(out_f, out_r) <= TOL and max_abs(dx_f, dx_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
 
 
+@pytest.mark.parametrize("size, stride, padding, kernel, channels, rows", [
+    (13, 1, "same", 3, 5, True), (12, 1, "same", 3, 4, True), (13, 1, "valid", 3, 6, True), (12, 1, "same", 2, 4, True),
+    (11, 1, "same", 1, 5, True), (13, 1, "same", 3, 3, False), (13, 2, "same", 3, 5, False), (13, 2, "valid", 3, 4, False),
+    (7, 1, "same", 3, 5, False)])
+@pytest.mark.parametrize("block", [fast_conv.ROWS_BLOCK, 50], ids=["one-block", "blocks-of-50"])
+def test_fast_conv_rows_path_equals_the_reference_conv(monkeypatch, size, stride, padding, kernel, channels, rows, block):
+    """The rows path (stride 1, ≥ ROWS_MIN_CHANNELS channels, a padded grid ≤ ROWS_MAX_GRID × the output) and the
+    cases that take im2col instead (few channels, stride 2, a small image): forward, dx, dK, odd and even sizes and
+    kernels ('same' with an even kernel pads one more after), with the rows cut in blocks that end anywhere."""
+    monkeypatch.setattr(fast_conv, "ROWS_BLOCK", block)
+    rng = np.random.default_rng(size + kernel)
+    x, W = rng.normal(size=(3, size, size + 1, channels)), rng.normal(size=(kernel, kernel, channels, 6))
+    results = []
+    for op in (conv.Conv2D(W, stride, padding), fast := fast_conv.Conv2D(W, stride, padding)):
+        out = op.forward(x)
+        results.append((out, op.backward(np.random.default_rng(1).normal(size=out.shape)), op.param_grads))
+        out = op.forward(x + 1.0)  # a second step on the kept buffers
+        results.append((out, op.backward(np.random.default_rng(2).normal(size=out.shape)), op.param_grads))
+    assert fast.rows == rows
+    for (out_r, dx_r, g_r), (out_f, dx_f, g_f) in (results[0::2], results[1::2]):
+        assert out_f.shape == out_r.shape and max_abs(out_f, out_r) <= TOL
+        assert max_abs(dx_f, dx_r) <= TOL and max_abs(g_f["W"], g_r["W"]) <= TOL
+
+
+def test_fast_kernels_equal_the_reference_on_a_resnet_that_takes_the_rows_path(scratch, monkeypatch):
+    """The parity problem's 8×8 images are too small for the rows path; on 12×12 the stride-1 convolutions take it."""
+    found = differences(scratch, monkeypatch, "resnet", {"image_size": (12, 12), "filters": (4, 5)})
+    assert max(found.values()) <= TOL, {k: v for k, v in found.items() if v > TOL}
+
+
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
 @pytest.mark.parametrize("shape", [(4, 5, 5, 3), (6, 7)], ids=["images", "rows"])
 def test_fast_batchnorm_equals_the_reference(shape, training):

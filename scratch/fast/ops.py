@@ -34,13 +34,14 @@ def single_blas_thread():
 class Buffered:
     """Mixin for operations that keep scratch arrays between calls (such as im2col columns)."""
 
-    def _buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+    def _buffer(self, name: str, shape: tuple, dtype, zeroed: bool = False) -> np.ndarray:
         """The array ``name`` of this shape and dtype, allocated on first use and when either changes; its
-        contents are whatever the last call left (temporaries that never leave the operation)."""
+        contents are whatever the last call left (temporaries that never leave the operation).  ``zeroed``:
+        all zeros when allocated (a padded grid whose callers only ever write its interior)."""
         buffers = self.__dict__.setdefault("_buffers", {})
         array = buffers.get(name)
         if array is None or array.shape != tuple(shape) or array.dtype != dtype:
-            array = buffers[name] = np.empty(shape, dtype)
+            array = buffers[name] = (np.zeros if zeroed else np.empty)(shape, dtype)
         return array
 
 
