@@ -51,6 +51,16 @@ def test_train_on_keras_prints_no_startup_line_and_an_error_still_reaches_stderr
     assert startup_lines(failing.stderr) == [], failing.stderr
 
 
+def test_the_reports_environment_table_reads_tensorflows_threads_without_a_startup_line():
+    """A parallel report's own process never builds a Keras model (its children do), yet its environment table
+    asks TensorFlow for its threads: that import, too, goes through Keras's set-up (it printed TensorFlow's
+    start-up lines at the end of every default report)."""
+    table = run(["-c", "from reports.environment import environment; print(environment()['threads'])"])
+    assert table.returncode == 0, table.stderr
+    assert "TensorFlow intra-op" in table.stdout
+    assert startup_lines(table.stderr) == [], table.stderr
+
+
 def test_verbose_shows_the_startup_lines_and_importing_keras_impl_changes_nothing():
     """With TRIPTYCH_VERBOSE=1, configure() leaves stderr alone: TensorFlow's start-up lines show (so the quiet
     check above can fail).  Before configure(), importing every keras_impl module (on Keras on torch) sets no

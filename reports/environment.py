@@ -8,6 +8,8 @@ from importlib import metadata
 
 import numpy as np
 
+from triptych.frameworks import get_framework
+
 PACKAGES = ("torch", "tensorflow-cpu", "tensorflow", "keras", "pandas", "matplotlib", "mlxtend")
 
 
@@ -32,10 +34,11 @@ def thread_counts() -> str:
     except ImportError:
         parts.append("torch not installed")
     try:
+        get_framework("keras")  # its set-up first: TensorFlow then starts with its start-up lines kept off stderr
         import tensorflow as tf
         parts.append(f"TensorFlow intra-op {tf.config.threading.get_intra_op_parallelism_threads()}, "
                      f"inter-op {tf.config.threading.get_inter_op_parallelism_threads()}")
-    except ImportError:
+    except ImportError:  # FrameworkUnavailable is one
         parts.append("TensorFlow not installed")
     return "; ".join(parts)
 
