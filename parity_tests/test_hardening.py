@@ -185,7 +185,7 @@ def test_register_model_and_register_study_refuse_bad_declarations(registry_snap
     with pytest.raises(ValueError, match="rules for 'unitz', which are not architecture keys; expected some of "
                                          "in_features"):
         register_model(_spec(name="logreg2", rules={"unitz": lambda *a: None}))
-    with pytest.raises(ValueError, match="model 'logreg3': min_epochs must be an int ≥ 1, got 0"):
+    with pytest.raises(ValueError, match="model 'logreg3': option 'min_epochs' must be an integer ≥ 1, got 0"):
         register_model(_spec(name="logreg3", min_epochs=0))
     with pytest.raises(ValueError, match="study 'go_study': run must be a callable"):
         register_study(StudySpec(name="go_study", description="", run="go"))

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from triptych.options import integer
 from triptych.packages import PACKAGES
 
 TASKS = ("binary", "regression", "classification", "reconstruction")
@@ -234,8 +235,7 @@ def register_model(spec: ModelSpec, scratch=None, torch=None, keras=None, replac
         values = spec.rules.values() if what == "rules" else [getattr(spec, what)]
         if not all(callable(v) for v in values):
             raise ValueError(f"model {spec.name!r}: {what} must be {'callables' if what == 'rules' else 'a callable'}")
-    if isinstance(spec.min_epochs, bool) or not isinstance(spec.min_epochs, int) or spec.min_epochs < 1:
-        raise ValueError(f"model {spec.name!r}: min_epochs must be an int ≥ 1, got {spec.min_epochs!r}")
+    integer(1)(spec.name, "min_epochs", spec.min_epochs)  # a count ≥ 1, checked as an integer option is
     given = {k: v for k, v in {"scratch": scratch, "torch": torch, "keras": keras}.items() if v is not None}
     if given:
         spec = ModelSpec(**{**spec.__dict__, "modules": {**spec.modules, **given}})
