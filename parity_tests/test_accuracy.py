@@ -35,7 +35,7 @@ FULL_MSE_TARGETS = {"autoencoder": 0.0065}  # reconstruction: the test MSE on pi
 DEEP_NET_TARGET = 0.93
 
 
-def _accuracy(model: str, framework: str, data: str | None, epochs: int, start: dict | None = None,
+def _test_metric(model: str, framework: str, data: str | None, epochs: int, start: dict | None = None,
               metric: str = "accuracy") -> float:
     """A test metric (accuracy by default) after the default recipe from the framework's own seeded
     initialisation, or from ``start``."""
@@ -55,14 +55,14 @@ def _from_one_start(model: str) -> dict[str, float]:
     """Each framework's sample accuracy after the default recipe from scratch's seeded initial weights."""
     scratch = get_framework("scratch")
     start = scratch.get_weights(scratch.build(model, seed=MODELS[model].training["seed"], dtype="float32"))
-    return {fw: _accuracy(model, fw, "sample", MODELS[model].training["epochs"], start) for fw in FRAMEWORKS}
+    return {fw: _test_metric(model, fw, "sample", MODELS[model].training["epochs"], start) for fw in FRAMEWORKS}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", SAMPLE_TARGETS)
 def test_sample_accuracy(model, framework):
-    accuracy = _accuracy(model, framework, "sample", MODELS[model].training["epochs"])
+    accuracy = _test_metric(model, framework, "sample", MODELS[model].training["epochs"])
     assert accuracy >= SAMPLE_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
 
 
@@ -95,7 +95,7 @@ def test_deep_net_accuracy(framework):
     """The default recipe (2,500 full-batch steps) from the framework's own He initialisation."""
     from triptych.models.deep_net import logistic_regression_accuracy
 
-    accuracy = _accuracy("deep_net", framework, None, MODELS["deep_net"].training["epochs"])
+    accuracy = _test_metric("deep_net", framework, None, MODELS["deep_net"].training["epochs"])
     print(f"deep_net · scikit-learn LogisticRegression on the same split: {logistic_regression_accuracy():.4f}")
     assert accuracy >= DEEP_NET_TARGET, f"deep_net {framework}: {accuracy:.4f}"
 
@@ -112,7 +112,7 @@ def _full_dir() -> str:
 @pytest.mark.parametrize("model", FULL_TARGETS)
 def test_full_mnist_accuracy(model, framework):
     directory = _full_dir()
-    accuracy = _accuracy(model, framework, directory, epochs_for(model, directory))
+    accuracy = _test_metric(model, framework, directory, epochs_for(model, directory))
     assert accuracy >= FULL_TARGETS[model], f"{model} {framework}: {accuracy:.4f}"
 
 
@@ -121,5 +121,5 @@ def test_full_mnist_accuracy(model, framework):
 @pytest.mark.parametrize("model", FULL_MSE_TARGETS)
 def test_full_mnist_reconstruction(model, framework):
     directory = _full_dir()
-    mse = _accuracy(model, framework, directory, epochs_for(model, directory), metric="mse")
+    mse = _test_metric(model, framework, directory, epochs_for(model, directory), metric="mse")
     assert mse <= FULL_MSE_TARGETS[model], f"{model} {framework}: test MSE {mse:.5f}"
