@@ -130,15 +130,20 @@ def test_bench_json_float64_and_threads(capsys):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_report_command_comes_from_its_entry_point():
-    """pyproject declares the report's command; the installed metadata carries it (else: pip install -e .)."""
+def test_the_report_and_compare_commands_come_from_their_entry_points():
+    """pyproject declares the report's and the porting toolkit's commands; the installed metadata carries them
+    (else: pip install -e .), and the parser offers both."""
+    from triptych.cli import build_parser
     from triptych.commands import GROUP, Command, installed_commands
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][GROUP]
-    assert declared == {"report": "reports.generate:COMMAND"}
+    assert declared == {"report": "reports.generate:COMMAND", "compare": "porting.command:COMMAND"}
     commands = {c.name: c for c in installed_commands()}
     assert set(declared) <= set(commands), "stale metadata: reinstall with pip install -e ."
-    assert isinstance(commands["report"], Command) and commands["report"].scratch_kernels
+    assert all(isinstance(commands[name], Command) for name in declared)
+    assert commands["report"].scratch_kernels and not commands["compare"].scratch_kernels
+    args = build_parser().parse_args(["compare", "a.py:build", "b.py:build", "--loss", "cross_entropy"])
+    assert args.func is commands["compare"].run and args.loss == "cross_entropy"
 
 
 def test_a_broken_command_entry_point_is_left_out_with_a_warning(monkeypatch, capsys):

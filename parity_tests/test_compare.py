@@ -16,7 +16,7 @@ from torch import nn
 import triptych
 from triptych import MODELS, get_framework
 from triptych.cli import main
-from triptych.pairing import example_input
+from porting.pairing import example_input
 from triptych.testing import assert_equivalent
 
 PORT = Path(__file__).resolve().parents[1] / "examples" / "port"

@@ -1,11 +1,13 @@
 """The import rules of the house, read statically from the code (``ast``, no import run):
 
-- no cycle among the project's files (triptych, scratch, torch_impl, keras_impl, reports, examples),
+- no cycle among the project's files (triptych, scratch, torch_impl, keras_impl, reports, porting, examples),
   counting every import, at module level or inside a function;
-- nothing in ``triptych/`` imports ``reports/`` (the CLI finds the report's command through the
-  ``triptych.commands`` entry point), nor scratch/torch_impl/keras_impl at module level (a framework
-  is loaded by ``get_framework`` when asked for);
-- ``scratch/`` imports no torch, tensorflow, jax or keras anywhere; ``triptych/`` none at module level;
+- no import runs up the house: nothing in ``triptych/`` (the core) imports ``reports/``, ``porting/`` or
+  scratch/torch_impl/keras_impl, at module level or inside a function; the packages above reach the core,
+  and the core reaches them by name only (``get_framework``, ``triptych.packages.porting_module``, the
+  CLI's ``triptych.commands`` entry points);
+- ``scratch/`` imports no torch, tensorflow, jax or keras anywhere; ``triptych/`` and ``porting/`` (whose command
+  joins the CLI's parser) none at module level;
 - and, run for real: importing ``triptych``, every module under it, and building the CLI's parser
   loads none of torch, tensorflow, jax or keras.
 
@@ -21,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ("triptych", "scratch", "torch_impl", "keras_impl", "reports", "examples")
+PROJECT = ("triptych", "scratch", "torch_impl", "keras_impl", "reports", "porting", "examples")
+ABOVE_THE_CORE = ("reports", "porting", "scratch", "torch_impl", "keras_impl")  # packages that stand on triptych/
 HEAVY = ("torch", "tensorflow", "jax", "keras")
-FRAMEWORK_PACKAGES = ("scratch", "torch_impl", "keras_impl")
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,12 @@ def rule_violations(root: Path, packages=PROJECT) -> list[str]:
     bad = []
     for imp in all_imports(root, packages):
         source, target = _top(imp.source), _top(imp.target)
-        if source == "triptych" and target == "reports":
-            bad.append(f"{imp}: triptych/ must not import reports/")
-        if source == "triptych" and target in FRAMEWORK_PACKAGES and imp.module_level:
-            bad.append(f"{imp}: triptych/ loads a framework package only when asked (get_framework)")
+        if source == "triptych" and target in ABOVE_THE_CORE:
+            bad.append(f"{imp}: triptych/ must not import {target}/, which stands on it (reach it by name)")
         if source == "scratch" and target in HEAVY:
             bad.append(f"{imp}: scratch/ is NumPy only")
-        if source == "triptych" and target in HEAVY and imp.module_level:
-            bad.append(f"{imp}: triptych/ imports no heavy framework at module import time")
+        if source in ("triptych", "porting") and target in HEAVY and imp.module_level:
+            bad.append(f"{imp}: {source}/ imports no heavy framework at module import time")
     return bad
 
 
@@ -199,14 +199,18 @@ def test_checker_finds_planted_violations(tmp_path):
         "reports/__init__.py": "",
         "reports/page.py": "from triptych.c import fine\n",
         "reports/g.py": "import reports.g\n",  # imports itself
+        "porting/__init__.py": "",
+        "porting/h.py": "import keras\ndef later():\n    import torch\n",
     })
     cycles = import_cycles(tmp_path)
     assert sorted(cycles) == [["reports.g"], ["reports.page", "triptych.c"], ["triptych.a", "triptych.b"]]
     bad = "\n".join(rule_violations(tmp_path))
     assert "triptych.c:2 imports reports.page: triptych/ must not import reports/" in bad
-    assert "triptych.c:3 imports torch_impl.framework: triptych/ loads a framework" in bad
-    assert "keras_impl.framework" not in bad  # inside a function: allowed
+    assert "triptych.c:3 imports torch_impl.framework: triptych/ must not import torch_impl/" in bad
+    assert "triptych.c:6 imports keras_impl.framework (in a function): triptych/ must not import keras_impl/" in bad
     assert "triptych.d:1 imports tensorflow: triptych/ imports no heavy framework" in bad
+    assert "porting.h:1 imports keras: porting/ imports no heavy framework" in bad
+    assert "porting.h:3" not in bad  # torch inside a function: allowed
     assert "scratch.e:2 imports jax.numpy (in a function): scratch/ is NumPy only" in bad
     assert "import torch\n" not in bad and "triptych.c:5" not in bad
     assert "scratch.f" not in bad and "numpy" not in bad.replace("jax.numpy", "")

@@ -12,6 +12,7 @@ The public API::
 Nothing here imports torch, TensorFlow or JAX: a framework is imported when it is first asked for.
 """
 from triptych.frameworks import FRAMEWORKS, Framework, FrameworkUnavailable, Net, TrainPlan, get_framework
+from triptych.packages import porting_module
 from triptych.registry import (MODELS, STUDIES, DataSource, Experiment, ModelSpec, StudyResult, StudySpec,
                                get_spec, get_study, load_plugin, register_model, register_study, resolve,
                                unregister_model)
@@ -22,14 +23,10 @@ __all__ = ["FRAMEWORKS", "MODELS", "STUDIES", "DataSource", "Experiment", "Frame
 
 
 def compare(torch_model, keras_model, X, **options):
-    """The parity ladder for any torch model and its Keras port: :func:`triptych.pair_ladder.compare`."""
-    from triptych.pair_ladder import compare as run
-
-    return run(torch_model, keras_model, X, **options)
+    """The parity ladder for any torch model and its Keras port: :func:`porting.ladder.compare`."""
+    return porting_module("ladder").compare(torch_model, keras_model, X, **options)
 
 
 def transfer(src, dst, X=None, pairs=None):
-    """Weights and state from a torch model to its Keras port or back, exact: :func:`triptych.pairing.transfer`."""
-    from triptych.pairing import transfer as run
-
-    return run(src, dst, X, pairs)
+    """Weights and state from a torch model to its Keras port or back, exact: :func:`porting.pairing.transfer`."""
+    return porting_module("pairing").transfer(src, dst, X, pairs)

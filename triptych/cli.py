@@ -1,5 +1,6 @@
 """The ``triptych`` command line: train, summary, parity, convert, bench, study, and the commands other
-packages add through the ``triptych.commands`` entry points (the report's ``report``: triptych.commands).
+packages add through the ``triptych.commands`` entry points (the report's ``report``, the porting toolkit's
+``compare``: triptych.commands).
 
 Bad input (unknown model or framework, a bad option, wrong shapes, unreadable files, a destination
 that cannot be written, a missing framework) and a training run whose loss turns NaN/inf print one
@@ -13,7 +14,6 @@ import argparse
 import json
 import sys
 
-from triptych import compare_command
 from triptych.backends import KERAS_BACKENDS, use_keras_backend
 from triptych.checkpoints import EXTENSIONS, check_checkpoint_path, checkpoint_framework
 from triptych.commands import installed_commands, positive_int
@@ -410,11 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", **fw_arg)
     p.add_argument("--quick", action="store_true", help="fewer epochs (a smoke run)")
     p.set_defaults(func=cmd_study)
-    p = sub.add_parser("compare", parents=[common], help="prove your own torch model and its Keras port equal, "
-                       "rung by rung, and name the first layer where they part (triptych.compare)")
-    compare_command.add_arguments(p)
-    p.set_defaults(func=compare_command.run)
-    for command in installed_commands():  # the report's, and any other package's (triptych.commands)
+    for command in installed_commands():  # the report's, compare's and any other package's (triptych.commands)
         p = sub.add_parser(command.name, help=command.help, parents=[common, kernels] if command.scratch_kernels
                            else [common])
         command.add_arguments(p)

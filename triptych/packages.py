@@ -5,7 +5,9 @@
 
 The registry finds a model's modules by this map (``<package>.<model>``) and ``get_framework`` the
 framework's set-up and backend (``<package>.setup``, ``<package>.framework``); both re-export it
-(``triptych.frameworks.PACKAGES``).  The versions come from the installed distribution's requirements
+(``triptych.frameworks.PACKAGES``).  The porting toolkit (``triptych.compare``) lives in the package
+:data:`PORTING`, above the framework packages it pairs, and is reached by name the same way
+(:func:`porting_module`).  The versions come from the installed distribution's requirements
 (pyproject.toml's ``dependencies``, the one place they are written); where triptych is not installed
 the hint names the distributions without a version.
 """
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 import re
 import shlex
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, requires
 
 PACKAGES = {"scratch": "scratch", "torch": "torch_impl", "keras": "keras_impl"}
 FRAMEWORKS = tuple(PACKAGES)
+PORTING = "porting"  # the package of triptych.compare and triptych.transfer: it stands on torch_impl and keras_impl
 DISTRIBUTIONS = {"scratch": ("numpy",), "torch": ("torch",), "keras": ("tensorflow-cpu", "keras")}  # pip names
 PROJECT = "triptych"  # the distribution whose requirements pin them
 
@@ -45,3 +49,9 @@ def install_hint(framework: str) -> str:
     distribution with its pin, the others by name (pip's newest meets a lower bound such as keras>=3.5)."""
     names = DISTRIBUTIONS[framework]
     return "pip install " + " ".join(shlex.quote(r if "==" in r else d) for r, d in zip(map(requirement, names), names))
+
+
+def porting_module(name: str):
+    """``porting.<name>``, imported when ``triptych.compare``, ``transfer`` or ``testing`` is first called: the
+    toolkit imports torch_impl and keras_impl, which the core (this package) never imports itself."""
+    return import_module(f"{PORTING}.{name}")

@@ -9,11 +9,11 @@ and the first divergence where any rung fails; returns the result where every ru
 """
 from __future__ import annotations
 
+from triptych.packages import porting_module
+
 
 def assert_equivalent(torch_model, keras_model, X, **options):
-    from triptych.pair_ladder import compare
-
-    result = compare(torch_model, keras_model, X, **options)
+    result = porting_module("ladder").compare(torch_model, keras_model, X, **options)
     if not result.passed:
         raise AssertionError(f"the torch model and its Keras port differ\n{result.table()}")
     return result

@@ -47,7 +47,7 @@ def keras_copy(model, dtype: str):
     config (a subclassed model without get_config)."""
     import keras
 
-    from triptych.pairing import keras_layers
+    from porting.pairing import keras_layers
 
     layers = keras_layers(model)
     custom = {type(layer).__name__: type(layer) for layer in layers}
@@ -71,7 +71,7 @@ def keras_copy(model, dtype: str):
 def in_place(model):
     """Dropout off in the user's own Keras model, for a model that cannot be copied; returns the function that puts
     its weights and dropout rates back."""
-    from triptych.pairing import keras_layers
+    from porting.pairing import keras_layers
 
     weights = [np.array(w) for w in model.get_weights()]
     rates = {layer: getattr(layer, key) for layer in keras_layers(model)

@@ -1,6 +1,6 @@
 """``triptych.compare``: the parity ladder (DESIGN.md) for any torch model and its Keras port.
 
-Rungs, on working copies (triptych/working.py) from identical weights: 1 forward in inference and in training
+Rungs, on working copies (porting/working.py) from identical weights: 1 forward in inference and in training
 mode; 2 the training-mode loss; 3 every parameter's gradient and the input's; 4 weights and state after one
 optimizer step; 5 per-step losses and final weights after ``steps`` steps on the same batch.  Tolerances are
 triptych/tolerances.py's for the dtype compare runs in.  A difference no setting removes (torch's unbiased running
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from triptych import pairing
-from triptych.divergence import Divergence, first_divergence
+from porting import pairing
+from porting.divergence import Divergence, first_divergence
 from triptych.parity import RungResult, format_table, max_abs, max_rel, worst
 from triptych.tolerances import KNOWN_DIFFERENCES, PARITY_ADAM_EPSILON, PARITY_EPSILONS, RUNGS, TOLERANCES
 
@@ -108,7 +108,7 @@ class Session:
     """The two working copies, their pairs, and the operations of the ladder on them."""
 
     def __init__(self, torch_model, keras_model, X, y, loss, pairs, transfer, dtype):
-        from triptych import working
+        from porting import working
 
         self.notes, self.restore = [], None
         wanted = dtype or "float64"
@@ -134,7 +134,7 @@ class Session:
         import torch
 
         from torch_impl import layer_kinds
-        from triptych import working
+        from porting import working
 
         wanted = self.dtype
         self.torch = working.torch_copy(torch_model, wanted)

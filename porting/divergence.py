@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from triptych import pairing
+from porting import pairing
 from triptych.parity import max_abs
 from triptych.tolerances import TOLERANCES
 
@@ -172,7 +172,7 @@ def _hint(p, what: str, ours: dict | None = None, theirs: dict | None = None, be
 
 
 def first_divergence(s) -> Divergence | None:
-    """The first :class:`Divergence` of ``s`` (a triptych.pair_ladder.Session), or None where every pair agrees."""
+    """The first :class:`Divergence` of ``s`` (a porting.ladder.Session), or None where every pair agrees."""
     limit = TOLERANCES[s.dtype][1][0]
     order = pairing.torch_call_order(s.torch, s.X_torch)  # one probing pass for both
     pairs = _ordered(s, _free_pairs(s, order), order)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from triptych.pair_ladder import LOSSES, OPTIMIZERS
+from porting.ladder import LOSSES, OPTIMIZERS
+from triptych.commands import Command
 
 
 def factory(spec: str):
@@ -47,7 +48,7 @@ def _shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("torch_factory", metavar="FILE:torch_factory")
     p.add_argument("keras_factory", metavar="FILE:keras_factory")
     p.add_argument("--input-shape", type=_shape, metavar="C,H,W", help="one input as torch takes it, without the "
@@ -60,10 +61,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     from triptych.frameworks import get_framework
-    from triptych.pair_ladder import compare
-    from triptych.pairing import example_input
+    from porting.ladder import compare
+    from porting.pairing import example_input
 
     for name in ("torch", "keras"):  # each set up as the other commands set it up (quiet start-up, the backend)
         get_framework(name)
@@ -76,3 +77,7 @@ def run(args: argparse.Namespace) -> int:
                      steps=args.steps)
     print(result.table())
     return 0 if result.passed else 1
+
+
+COMMAND = Command("compare", "prove your own torch model and its Keras port equal, rung by rung, and name the first "
+                  "layer where they part (triptych.compare)", _add_arguments, _run)
