@@ -14,10 +14,11 @@ import torch
 from torch import nn
 
 import triptych
+from porting.pairing import example_input
 from triptych import MODELS, get_framework
 from triptych.cli import main
-from porting.pairing import example_input
 from triptych.testing import assert_equivalent
+from triptych.tolerances import PARITY_ADAM_EPSILON
 
 PORT = Path(__file__).resolve().parents[1] / "examples" / "port"
 sys.path.insert(0, str(PORT))
@@ -108,7 +109,7 @@ def keras_embed_lstm():
 def test_mlp_with_layernorm_and_gelu_passes():
     result = triptych.compare(TorchMLP(), keras_mlp(), rng_x(5, 6), loss="mse", optimizer="adam", lr=0.01)
     assert result.passed, result.table()
-    assert "ε = 1e-30 in both" in result.equivalences[0]
+    assert f"ε = {PARITY_ADAM_EPSILON:g} in both" in result.equivalences[0]
 
 
 def test_layernorm_epsilon_is_found():

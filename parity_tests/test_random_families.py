@@ -292,6 +292,14 @@ test_optimizers, test_optimizers_deep = family_tests(optimizer_cases, check_opti
                                              (12, (2, 1), 1, "valid", "linear", 1))),
                   dict(optimizer="rmsprop", lr=0.20011020965197962, epochs=1, batch_size=3, lr_decay="none",
                        momentum=0.0, rho=0.5, centered=False, epsilon=PARITY_EPSILONS["rmsprop"]))),
+    # Caught (deep run): Adam with β₁ 0, β₂ 0.5 at lr 0.13 saturates the first convolution's sigmoid (σ' ≈ 1e-31),
+    # where Adam's parity epsilon, then 1e-30, outside Keras's bias-corrected root and inside torch's moved Keras's
+    # steps: 1.6e-4 apart in the per-step losses after three steps.  Fixed in the core: PARITY_ADAM_EPSILON is 1e-100.
+    example(case=("conv_family", dict(image_size=(3, 8), channels=3, num_classes=4,
+                                      convs=((14, (1, 2), 1, "valid", "sigmoid", 1), (15, (2, 1), 2, "valid", "relu", 1),
+                                             (16, (4, 4), 1, "same", "linear", 1))),
+                  dict(optimizer="adam", lr=0.1333521432163324, epochs=1, batch_size=3, lr_decay="none", beta_1=0.0,
+                       beta_2=0.5, epsilon=PARITY_EPSILONS["adam"]))),
     # Caught (deep run): SGD at lr 0.32 on a linear network diverges (loss 1e250, then inf at step 8): the
     # per-step losses of 1e97 differed by 1e97 between frameworks, and scratch stopped with NonFiniteLoss.
     # A diverged run is now only required to diverge in every framework.

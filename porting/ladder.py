@@ -16,7 +16,7 @@ import numpy as np
 from porting import pairing
 from porting.divergence import Divergence, first_divergence
 from triptych.parity import RungResult, format_table, max_abs, max_rel, worst
-from triptych.tolerances import KNOWN_DIFFERENCES, PARITY_ADAM_EPSILON, PARITY_EPSILONS, RUNGS, TOLERANCES
+from triptych.tolerances import KNOWN_DIFFERENCES, PARITY_EPSILONS, RUNGS, TOLERANCES, parity_epsilon
 
 LOSSES = ("mse", "cross_entropy", "bce")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
@@ -61,7 +61,7 @@ def _plan(optimizer: str, lr: float, options: dict | None, dtype: str) -> tuple[
         raise ValueError(f"optimizer {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
     opts = {**KERAS_DEFAULTS[optimizer], **(options or {})}
     if optimizer in PARITY_EPSILONS and "epsilon" not in (options or {}):
-        opts["epsilon"] = PARITY_EPSILONS[optimizer] if dtype == "float64" else PARITY_ADAM_EPSILON
+        opts["epsilon"] = parity_epsilon(optimizer, dtype)
     return types.SimpleNamespace(optimizer=optimizer, lr=lr, options=opts), EQUIVALENCES[optimizer].format(**opts)
 
 

@@ -15,7 +15,7 @@ from triptych.canonical import is_bias, is_state
 from triptych.frameworks import FRAMEWORKS, FrameworkUnavailable, get_framework
 from triptych.registry import get_spec, resolve
 from triptych.tolerances import (ALL_RUNGS, FD_DELTA, KNOWN_DIFFERENCES, MIN_TRAJECTORY_STEPS, PARITY_EPSILONS, RUNGS,
-                                 TOLERANCES)
+                                 TOLERANCES, parity_epsilon)
 from triptych.validate import check_dtype, expected_input_shape
 
 
@@ -190,7 +190,7 @@ def run_ladder(model: str, dtype: str = "float64", frameworks=None, overrides: d
     w0 = parity_weights(fws["scratch"], nets["scratch"], seed)
     train_kwargs = dict(lr=p["lr"], optimizer=p["optimizer"], seed=seed)
     if p["optimizer"] in PARITY_EPSILONS:
-        train_kwargs["epsilon"] = PARITY_EPSILONS[p["optimizer"]]
+        train_kwargs["epsilon"] = parity_epsilon(p["optimizer"], dtype)
     results: list[RungResult] = []
 
     def load_w0():
