@@ -28,7 +28,19 @@ def thread_limit(threads: int | None):
             tf.config.threading.set_inter_op_parallelism_threads(threads)
         except RuntimeError:  # already running: the pools keep their size, and the figure says so
             pass
-    yield tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+    yield intra_op_threads(tf.config.threading.get_intra_op_parallelism_threads())
+
+
+def intra_op_threads(configured: int) -> int:
+    """The intra-op pool's size from TensorFlow's setting ``configured``: that, or where it is 0 (TensorFlow's
+    "default"), what TensorFlow then starts: TF_NUM_INTRAOP_THREADS when a positive integer, else the CPUs this
+    process may run on (its affinity, as ``taskset`` sets it, not the machine's count)."""
+    if configured > 0:
+        return configured
+    env = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def train_epochs(net, X: np.ndarray, y: np.ndarray, plan, on_epoch_end: Callable[[], None]) -> None:

@@ -127,6 +127,26 @@ def test_bench_json_float64_and_threads(capsys):
     assert main(["bench", "linreg", "--steps", "0"]) == 2
 
 
+
+@pytest.mark.parametrize("env, cpus, expected", [("1", {0, 1}, 1), ("3", {0}, 3), (None, {0}, 1), ("x", {0, 1}, 2)])
+def test_bench_keras_threads_are_the_pool_tensorflow_starts(monkeypatch, env, cpus, expected):
+    """TensorFlow's intra-op setting reads 0 until set: then the bench's threads column shows what TensorFlow starts,
+    TF_NUM_INTRAOP_THREADS or the CPUs of this process's affinity (taskset), not the machine's CPU count."""
+    keras_baseline = pytest.importorskip("keras_impl.baseline")
+    if keras_baseline.keras.backend.backend() != "tensorflow":
+        pytest.skip("the threads figure is TensorFlow's")
+    import tensorflow as tf
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    if env is None:
+        monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", env)
+    with keras_baseline.thread_limit(None) as used:
+        assert used == expected
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
